@@ -1,0 +1,170 @@
+"""Hosts and roles: the YAML inventory of DESIGN.md.
+
+`load_inventory` accepts the YAML inventory; `~/.ssh/config` aliases and Ansible inventories
+are resolved by `runbook.ssh_config` / `runbook.ansible_inventory` when present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runbook.yamlsource import SourceError, YamlSource, load_yaml, pydantic_problems
+
+LOCAL = "local"
+
+
+class HostSpec(BaseModel):
+    """What an inventory may say about a host (also allowed under `defaults`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    user: str | None = None
+    roles: list[str] = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    ssh_config: str | None = None
+    jump: str | None = None
+    password_env: str | None = None
+    sudo: bool | None = None
+    connect_timeout: float | None = None
+
+
+class InventoryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: HostSpec = Field(default_factory=HostSpec)
+    hosts: dict[str, HostSpec] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+
+class Host(BaseModel):
+    """A resolved host: defaults applied, ready for a transport."""
+
+    model_config = ConfigDict(frozen=False)
+
+    name: str
+    address: str
+    port: int = 22
+    user: str | None = None
+    roles: list[str] = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    ssh_config: str | None = None
+    jump: str | None = None
+    password_env: str | None = None
+    sudo: bool | None = None
+    connect_timeout: float = 10.0
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == LOCAL
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+class Inventory(BaseModel):
+    hosts: dict[str, Host] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = None
+
+    def with_role(self, role: str) -> list[Host]:
+        if role == LOCAL:
+            return [self.local_host()]
+        return [h for h in self.hosts.values() if role in h.roles or h.name == role]
+
+    def local_host(self) -> Host:
+        return self.hosts.get(LOCAL) or Host(name=LOCAL, address="localhost", roles=[LOCAL])
+
+    def roles(self) -> set[str]:
+        return {r for h in self.hosts.values() for r in h.roles}
+
+    def host_for_address(self, address: str, port: int | None = None) -> Host | None:
+        """The inventory host an upstream address points at (by address, then by port var)."""
+        matches = [h for h in self.hosts.values() if h.address == address]
+        if port is not None and len(matches) > 1:
+            by_port = [h for h in matches if str(h.vars.get("port")) == str(port)]
+            matches = by_port or matches
+        return matches[0] if matches else None
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [
+            {"name": h.name, "address": h.address, "port": h.port, "roles": h.roles}
+            for h in self.hosts.values()
+        ]
+
+
+def _expand(path: str | None, base: Path) -> str | None:
+    if not path:
+        return path
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        p = base / p
+    return str(p)
+
+
+def inventory_from_source(source: YamlSource) -> Inventory:
+    data = source.data if source.data is not None else {}
+    if not isinstance(data, dict):
+        raise SourceError([f"{source.where(())}: an inventory is a mapping with 'hosts:'"])
+    try:
+        parsed = InventoryFile.model_validate(data)
+    except ValidationError as exc:
+        raise SourceError(pydantic_problems(source, exc)) from exc
+    base = Path(source.path).resolve().parent
+    defaults = parsed.defaults.model_dump(exclude_none=True)
+    hosts: dict[str, Host] = {}
+    problems: list[str] = []
+    for name, spec in parsed.hosts.items():
+        merged: dict[str, Any] = {**defaults}
+        for key, value in spec.model_dump(exclude_none=True).items():
+            if key == "vars":
+                merged["vars"] = {**defaults.get("vars", {}), **value}
+            elif key == "roles" and not value:
+                merged.setdefault("roles", [])
+            else:
+                merged[key] = value
+        merged.setdefault("address", name)
+        for key in ("identity_file", "known_hosts", "ssh_config"):
+            merged[key] = _expand(merged.get(key), base)
+        if merged.get("jump") and merged["jump"] not in parsed.hosts:
+            # a jump may also be user@host:port or an ssh_config alias; keep it as given
+            pass
+        try:
+            hosts[name] = Host(name=name, **merged)
+        except ValidationError as exc:
+            problems += pydantic_problems(source, exc, ("hosts", name))
+    if problems:
+        raise SourceError(problems)
+    if not hosts:
+        raise SourceError([f"{source.where(('hosts',))}: the inventory names no hosts"])
+    return Inventory(hosts=hosts, vars=parsed.vars, source=source.path)
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """Load an inventory file; errors are SourceError with file:line messages."""
+    path = Path(path)
+    text = None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError([f"{path}:1: cannot read inventory: {exc.strerror or exc}"]) from exc
+    # Ansible INI inventories are recognised by their [group] headers.
+    stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("#", ";"))]
+    if stripped and stripped[0].startswith("["):
+        from runbook.ansible_inventory import load_ansible_ini
+
+        return load_ansible_ini(path, text)
+    source = load_yaml(path, text)
+    if isinstance(source.data, dict) and "all" in source.data and "hosts" not in source.data:
+        from runbook.ansible_inventory import load_ansible_yaml
+
+        return load_ansible_yaml(source)
+    return inventory_from_source(source)

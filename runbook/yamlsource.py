@@ -1,0 +1,102 @@
+"""YAML loading that remembers where every key and item came from, for file:line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Loc = tuple[str | int, ...]
+
+
+class SourceError(Exception):
+    """One or more problems in a source file, each as `file:line: message`."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class YamlSource:
+    path: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Iterable[str | int]) -> int:
+        """The line of the deepest known prefix of `loc` (1-based)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), 1)
+
+    def where(self, loc: Iterable[str | int]) -> str:
+        return f"{self.path}:{self.line_of(loc)}"
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            child = (*loc, key)
+            lines[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, lines)
+            # the value's own line wins only where the key did not set one
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*loc, index)
+            lines[child] = item.start_mark.line + 1
+            _walk(item, child, lines)
+
+
+def load_yaml(path: str | Path, text: str | None = None) -> YamlSource:
+    """Parse YAML into plain data plus a map of path -> line. Syntax errors become SourceError."""
+    path = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SourceError([f"{path}:1: cannot read: {exc.strerror or exc}"]) from exc
+        except UnicodeDecodeError as exc:
+            raise SourceError([f"{path}:1: not UTF-8 text: {exc.reason}"]) from exc
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise SourceError([f"{path}:{line}: YAML syntax: {exc.problem or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise SourceError([f"{path}:1: YAML: {exc}"]) from exc
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return YamlSource(path=path, data=data, lines=lines)
+
+
+def pydantic_problems(source: YamlSource, exc: Any, prefix: Loc = ()) -> list[str]:
+    """Turn a pydantic ValidationError into file:line: messages."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(p for p in (*prefix, *err["loc"]) if not (isinstance(p, str) and p.startswith("function-")))
+        dotted = ".".join(str(p) for p in loc) or "(top)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {loc[-1]!r}"
+            dotted = ".".join(str(p) for p in loc[:-1]) or "(top)"
+        elif err["type"] == "missing":
+            msg = f"missing required key {loc[-1]!r}"
+            dotted = ".".join(str(p) for p in loc[:-1]) or "(top)"
+        problems.append(f"{source.where(loc)}: {dotted}: {msg}")
+    return problems
