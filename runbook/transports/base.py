@@ -8,7 +8,7 @@ the transport itself (unreachable host, refused key, timeout...) are mapped onto
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 #: Called with (stream, text) as output arrives; stream is "stdout" or "stderr".
 OutputCallback = Callable[[str, str], None]
+
+#: Asked when a host presents a key that known_hosts does not hold: (host, fingerprint) ->
+#: "trust-once" | "trust-recorded" | "abort". Without a prompt, unknown keys are refused
+#: unless the transport was made with accept_new_host_keys=True.
+HostKeyPrompt = Callable[["Host", str], Awaitable[str]]
 
 #: Output kept per stream; the excess is counted, not kept.
 DEFAULT_MAX_OUTPUT = 1_000_000
@@ -88,6 +93,10 @@ class Transport(abc.ABC):
     def recorded(self, host: Host, command: str) -> CommandResult | None:
         """A recorded result for checks that do not run a shell command (replay only)."""
         return None
+
+    def needs_sudo(self, host: Host) -> bool:
+        """True when commands that need root must be wrapped in `sudo -n` on this host."""
+        return False
 
     def connection_state(self, host: Host) -> str:
         """Short state for the host bar: idle, connecting, connected, unreachable, key-unknown."""
