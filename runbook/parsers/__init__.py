@@ -1,0 +1,65 @@
+"""Parsers: raw (sanitised) command output -> plain JSON-able dicts that playbook rules test.
+
+Plain modules: no textual, no I/O. Every parser returns what it can and never raises; `parse`
+adds a last guard so a parser bug becomes {"errors": [...]} in the step, not a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from runbook.parsers.firewall import parse_iptables_save, rules_affecting
+from runbook.parsers.nginx_config import parse_nginx_t
+from runbook.parsers.nginx_errors import ERROR_LOG_PREAMBLE, parse_error_log
+from runbook.parsers.process import (
+    CURL_WRITE_OUT,
+    parse_curl_w,
+    parse_getent,
+    parse_pgrep,
+    parse_ss_listen,
+)
+from runbook.parsers.resources import RESOURCES_COMMAND, parse_resources
+
+PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "nginx_error_log": lambda text: parse_error_log(text),
+    "nginx_config": parse_nginx_t,
+    "iptables": parse_iptables_save,
+    "firewall": parse_iptables_save,
+    "resources": parse_resources,
+    "ss_listen": lambda text: {"listening": parse_ss_listen(text)},
+    "pgrep": lambda text: {"processes": parse_pgrep(text)},
+    "getent": parse_getent,
+    "curl": parse_curl_w,
+}
+
+
+def parse(name: str, text: str) -> dict[str, Any]:
+    """Run the parser registered as `name`; never raises."""
+    try:
+        parser = PARSERS[name]
+    except KeyError:
+        return {"errors": [f"unknown parser {name!r}; known: {', '.join(sorted(PARSERS))}"]}
+    try:
+        result = parser(text if isinstance(text, str) else str(text or ""))
+    except Exception as exc:
+        return {"errors": [repr(exc)]}
+    return result if isinstance(result, dict) else {"value": result, "errors": []}
+
+
+__all__ = [
+    "CURL_WRITE_OUT",
+    "ERROR_LOG_PREAMBLE",
+    "PARSERS",
+    "RESOURCES_COMMAND",
+    "parse",
+    "parse_curl_w",
+    "parse_error_log",
+    "parse_getent",
+    "parse_iptables_save",
+    "parse_nginx_t",
+    "parse_pgrep",
+    "parse_resources",
+    "parse_ss_listen",
+    "rules_affecting",
+]
