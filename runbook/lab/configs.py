@@ -1,0 +1,183 @@
+"""Configuration files of the lab hosts, rendered from the topology and the current fault.
+
+Paths inside these files are the paths a lab host sees (its own /etc, /run, /var/log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from runbook.lab.topology import (
+    APP_PORT,
+    BACKENDS,
+    DNS,
+    DOMAIN,
+    GATEWAY,
+    HOSTS,
+    OLD_APP_PORT,
+    PROXY_CONNECT_TIMEOUT_S,
+    PROXY_READ_TIMEOUT_S,
+    RESOLVER_VALID_S,
+    LabHost,
+)
+
+SITE_NAME = "api-gateway"
+
+NGINX_CONF = """\
+user www-data;
+worker_processes auto;
+pid /run/nginx.pid;
+# warn, so every upstream failure nginx notices lands here
+error_log /var/log/nginx/error.log warn;
+include /etc/nginx/modules-enabled/*.conf;
+
+events {
+	worker_connections 768;
+}
+
+http {
+	sendfile on;
+	tcp_nopush on;
+	types_hash_max_size 2048;
+	server_tokens off;
+
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+
+	# combined, plus where each request went and how long it waited
+	log_format upstreamlog '$remote_addr - $remote_user [$time_local] "$request" '
+		'$status $body_bytes_sent "$http_referer" "$http_user_agent" '
+		'upstream=$upstream_addr upstream_status=$upstream_status '
+		'request_time=$request_time upstream_response_time=$upstream_response_time';
+	access_log /var/log/nginx/access.log upstreamlog;
+
+	include /etc/nginx/conf.d/*.conf;
+	include /etc/nginx/sites-enabled/*;
+}
+"""
+
+
+def nginx_site(release: str, bad_port_hosts: Iterable[str] = ()) -> str:
+    """The gateway's site. `bad_port_hosts` point at the old port (the misconfigured deploy).
+
+    Upstream names sit in a variable so nginx resolves them at run time through dns1
+    (nginx 1.22 has no `resolve` flag on upstream servers): a name that stops resolving
+    fails requests at once instead of at the next reload. Each request picks one backend;
+    with one address per name there is no other peer for proxy_next_upstream to retry, so
+    a single bad backend fails about half the requests rather than being masked.
+    """
+    bad = set(bad_port_hosts)
+    pool = []
+    share = f"{100 // len(BACKENDS)}%"
+    for i, host in enumerate(BACKENDS):
+        port = OLD_APP_PORT if host.name in bad else APP_PORT
+        weight = "*" if i == len(BACKENDS) - 1 else share
+        pool.append(f"    {weight:<5} {host.fqdn}:{port};")
+    pool_text = "\n".join(pool)
+    return f"""\
+# API gateway: public /api/ and /health, proxied to the app pool.
+# release {release}
+resolver {DNS.address} valid={RESOLVER_VALID_S}s ipv6=off;
+resolver_timeout 2s;
+
+split_clients "${{request_id}}" $app_backend {{
+{pool_text}
+}}
+
+server {{
+    listen 80 default_server;
+    server_name api.{DOMAIN} {GATEWAY.address};
+
+    proxy_connect_timeout {PROXY_CONNECT_TIMEOUT_S}s;
+    proxy_send_timeout {PROXY_READ_TIMEOUT_S}s;
+    proxy_read_timeout {PROXY_READ_TIMEOUT_S}s;
+    proxy_next_upstream error timeout;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+
+    location /api/ {{
+        proxy_pass http://$app_backend;
+    }}
+
+    location = /health {{
+        proxy_pass http://$app_backend;
+    }}
+
+    location = /nginx_status {{
+        stub_status;
+        access_log off;
+        allow 127.0.0.1;
+        allow {GATEWAY.address};
+        deny all;
+    }}
+}}
+"""
+
+
+def dnsmasq_conf() -> str:
+    return f"""\
+# dns1: authoritative for {DOMAIN}; answers only from /run/dnsmasq/lab.hosts
+user=root
+no-resolv
+no-hosts
+no-poll
+bind-interfaces
+listen-address={DNS.address},127.0.0.1
+local=/{DOMAIN}/
+domain={DOMAIN}
+addn-hosts=/run/dnsmasq/lab.hosts
+local-ttl=5
+log-queries
+log-facility=/var/log/dnsmasq.log
+pid-file=/run/dnsmasq/dnsmasq.pid
+"""
+
+
+def dns_records(missing: Iterable[str] = ()) -> str:
+    """The A records dns1 serves; names of `missing` hosts are left out (the DNS fault)."""
+    gone = set(missing)
+    lines = [f"# {DOMAIN} records"]
+    for host in HOSTS.values():
+        if host.name in gone:
+            continue
+        lines.append(f"{host.address}\t{host.fqdn}")
+    return "\n".join(lines) + "\n"
+
+
+def sshd_config(host: LabHost) -> str:
+    return f"""\
+# sshd of lab host {host.name}: root by key only
+Port 22
+ListenAddress {host.address}
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile /etc/ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PidFile /run/sshd.pid
+PrintMotd no
+MaxStartups 100:30:200
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+"""
+
+
+def etc_hosts(host: LabHost) -> str:
+    # only the host itself: everything else must come from dns1, as on a real network
+    return (
+        "127.0.0.1\tlocalhost\n"
+        f"{host.address}\t{host.fqdn} {host.name}\n"
+        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+    )
+
+
+def resolv_conf(host: LabHost) -> str:
+    server = "127.0.0.1" if host is DNS else DNS.address
+    return f"nameserver {server}\nsearch {DOMAIN}\noptions timeout:1 attempts:2\n"

@@ -1,0 +1,55 @@
+"""The live lab fixture: brought up once per test session, removed at the end."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from runbook.lab.lab import Lab, requirements_problem
+
+
+def lab_skip_reason() -> str | None:
+    problem = requirements_problem()
+    return f"live lab unavailable: {problem}" if problem else None
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    lab = Lab()
+    lab.up()
+    yield lab
+    lab.down()
+
+
+@pytest.fixture()
+def healthy_lab(lab: Lab) -> Lab:
+    lab.set_fault("healthy", probe=False)
+    return lab
+
+
+def ssh(lab: Lab, host: str, command: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    """Run `command` on a lab host through its sshd, verifying the host key strictly."""
+    from runbook.lab.topology import HOSTS
+
+    return subprocess.run(
+        [
+            "ssh",
+            "-i", str(lab.key_path),
+            "-o", f"UserKnownHostsFile={lab.known_hosts_path}",
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", "BatchMode=yes",
+            "-o", "IdentitiesOnly=yes",
+            "-o", "ConnectTimeout=5",
+            "-F", "/dev/null",
+            f"root@{HOSTS[host].address}",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )  # fmt: skip
