@@ -95,10 +95,7 @@ class Inventory(BaseModel):
         return matches[0] if matches else None
 
     def summary(self) -> list[dict[str, Any]]:
-        return [
-            {"name": h.name, "address": h.address, "port": h.port, "roles": h.roles}
-            for h in self.hosts.values()
-        ]
+        return [{"name": h.name, "address": h.address, "port": h.port, "roles": h.roles} for h in self.hosts.values()]
 
 
 def _expand(path: str | None, base: Path) -> str | None:

@@ -1,0 +1,555 @@
+"""The decision-tree walker: pure and synchronous. No I/O, no UI.
+
+Given the playbook, the inventory and the results so far, the engine says which steps a node
+runs (with their exact commands), which findings the results produce, and where to go next
+and why. The session does the running and the recording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from runbook.inventory import LOCAL, Host, Inventory
+from runbook.playbook.expr import ExprError, MissingVar, evaluate, expression_names, render_template, render_text
+from runbook.playbook.model import CheckSpec, FindingRule, Node, Playbook
+
+#: what a tcp target may look like (it ends up inside a shell script on the host)
+SAFE_HOST = re.compile(r"^[A-Za-z0-9._:-]+$")
+
+
+@dataclass
+class PlannedStep:
+    """One check on one host (and one item of a foreach): what will run, exactly."""
+
+    key: str
+    node: str
+    check: CheckSpec
+    host: Host
+    command: str
+    kind: str
+    item: Any = None
+    request: dict[str, Any] = field(default_factory=dict)
+    fallback: str | None = None
+    follow: str | None = None
+    #: set when the step cannot be planned (a template value is missing on this host)
+    error: str | None = None
+
+    @property
+    def timeout(self) -> float:
+        return self.check.timeout
+
+    @property
+    def mutating(self) -> bool:
+        return self.check.mutating
+
+
+@dataclass
+class Observation:
+    """The result of one step, as recorded in the journal's step-result event."""
+
+    step_id: str
+    node: str
+    check: str
+    host: str
+    command: str
+    kind: str = "shell"
+    #: the planned command before any sudo wrapping (replay answers either)
+    plain_command: str = ""
+    key: str = ""
+    item: Any = None
+    started_at: str = ""
+    duration_s: float = 0.0
+    exit_status: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    truncated_bytes: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+
+    def view(self) -> dict[str, Any]:
+        """What rules see as `r` (and as the check's name)."""
+        output = self.stdout + ("\n" + self.stderr if self.stderr else "")
+        return {
+            "exit_status": self.exit_status,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "output": output,
+            "duration_s": self.duration_s,
+            "timed_out": self.timed_out,
+            "error": self.error["kind"] if self.error else None,
+            "error_message": self.error["message"] if self.error else None,
+            "data": self.data,
+            "host": self.host,
+            "item": self.item,
+            "status": self.data.get("http_code"),
+            "ok": self.error is None and not self.timed_out and self.exit_status == 0,
+        }
+
+    def to_event(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Observation:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in event.items() if k in known})
+
+
+@dataclass
+class Finding:
+    id: str
+    node: str
+    severity: str
+    title: str
+    evidence: str = ""
+    host: str | None = None
+    step_id: str | None = None
+    check: str | None = None
+
+    def to_event(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Finding:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in event.items() if k in known})
+
+
+@dataclass
+class RunState:
+    """Everything decided so far; rebuilt from the journal on resume."""
+
+    observations: list[Observation] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    #: finding ids the engineer overrode as wrong, per node
+    dismissed: set[tuple[str, str]] = field(default_factory=set)
+
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if (f.node, f.id) not in self.dismissed]
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding]
+    next: str | None
+    reason: str
+    #: findings the chosen branch relied on (their hosts are the hosts involved)
+    cited: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class ObsGroup(list):
+    """The results of one check across hosts; attribute access reads the first result."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not self:
+            raise AttributeError(name)
+        first = self[0]
+        if name in first:
+            return first[name]
+        raise AttributeError(name)
+
+    @property
+    def hosts(self) -> list[str]:
+        return [o["host"] for o in self]
+
+
+def _flatten(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple | set):
+        out: list[Any] = []
+        for v in value:
+            out += _flatten(v)
+        return out
+    return [value]
+
+
+class Engine:
+    def __init__(self, playbook: Playbook, inventory: Inventory, overrides: dict[str, Any] | None = None):
+        self.playbook = playbook
+        self.inventory = inventory
+        self.overrides = overrides or {}
+        self.finding_ids = {f.id for n in playbook.nodes.values() for f in n.findings}
+
+    # ---- variables -------------------------------------------------------------------
+    def global_vars(self) -> dict[str, Any]:
+        return {**self.playbook.vars, **self.inventory.vars, **self.overrides}
+
+    def host_context(self, host: Host, item: Any = None) -> dict[str, Any]:
+        ctx = {**self.global_vars(), **self.playbook.host_vars, **host.vars, **self.overrides}
+        ctx.update(
+            host=host.name, address=host.address, ssh_port=host.port, user=host.user or "", roles=",".join(host.roles)
+        )
+        if item is not None:
+            ctx["item"] = item
+        return ctx
+
+    def inventory_view(self) -> dict[str, Any]:
+        hosts = [
+            {
+                "name": h.name,
+                "address": h.address,
+                "roles": h.roles,
+                **{f"var_{k}": v for k, v in h.vars.items()},
+                "vars": h.vars,
+            }
+            for h in self.inventory.hosts.values()
+        ]
+        by_role: dict[str, list[dict[str, Any]]] = {}
+        for h in hosts:
+            for role in h["roles"]:
+                by_role.setdefault(role, []).append(h)
+        endpoints: list[str] = []
+        by_hostname: dict[str, str] = {}
+        for h in self.inventory.hosts.values():
+            port = h.vars.get("port")
+            names = [h.address, h.name] + ([str(h.vars["hostname"])] if h.vars.get("hostname") else [])
+            if h.vars.get("hostname"):
+                by_hostname[str(h.vars["hostname"])] = h.address
+            if port:
+                endpoints += [f"{n}:{port}" for n in names]
+        return {
+            "hosts": hosts,
+            "by_role": by_role,
+            "addresses": [h["address"] for h in hosts],
+            "endpoints": endpoints,
+            "by_hostname": by_hostname,
+            "names": list(by_hostname),
+        }
+
+    def expr_context(self, state: RunState) -> dict[str, Any]:
+        results: dict[str, ObsGroup] = {}
+        for obs in state.observations:
+            results.setdefault(obs.check, ObsGroup()).append(obs.view())
+        fired: dict[str, list[dict[str, Any]]] = {fid: [] for fid in self.finding_ids}
+        for f in state.active_findings():
+            fired.setdefault(f.id, []).append(f.to_event())
+        ctx: dict[str, Any] = {**fired, **results}
+        ctx.update(
+            vars=self.global_vars(),
+            answers=dict(state.answers),
+            inventory=self.inventory_view(),
+            results=results,
+            findings=[f.to_event() for f in state.active_findings()],
+        )
+        return ctx
+
+    # ---- planning ---------------------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        return self.playbook.nodes[node_id]
+
+    def hosts_for(self, check: CheckSpec) -> list[Host]:
+        return self.inventory.with_role(check.on) if check.on != LOCAL else [self.inventory.local_host()]
+
+    def plan(self, node_id: str, state: RunState) -> list[PlannedStep]:
+        node = self.node(node_id)
+        steps: list[PlannedStep] = []
+        ctx = self.expr_context(state)
+        for check in node.checks:
+            items: list[Any] = [None]
+            if check.foreach:
+                try:
+                    items = _flatten(evaluate(check.foreach, ctx))
+                except ExprError:
+                    items = []
+                # a name-based list may repeat; keep the first of each
+                unique: list[Any] = []
+                for it in items:
+                    if it not in unique:
+                        unique.append(it)
+                items = unique
+            for host in self.hosts_for(check):
+                for index, item in enumerate(items):
+                    key = f"{node_id}/{check.id}/{host.name}" + (f"/{index}" if check.foreach else "")
+                    steps.append(self._plan_one(node_id, check, host, item, key))
+        return steps
+
+    def _plan_one(self, node_id: str, check: CheckSpec, host: Host, item: Any, key: str) -> PlannedStep:
+        ctx = self.host_context(host, item)
+        step = PlannedStep(key=key, node=node_id, check=check, host=host, command="", kind=check.kind, item=item)
+        try:
+            if check.shell is not None:
+                step.command = render_template(check.shell, ctx)
+                if check.fallback:
+                    step.fallback = render_template(check.fallback, ctx)
+                if check.follow:
+                    step.follow = render_template(check.follow, ctx)
+            elif check.http is not None:
+                url = render_template(check.http.url, ctx, quote=False)
+                via = check.http.via or ("local" if check.on == LOCAL else "host")
+                step.request = {
+                    "url": url,
+                    "method": check.http.method,
+                    "via": via,
+                    "headers": check.http.headers,
+                    "count": check.http.count,
+                    "concurrency": check.http.concurrency,
+                    "stop_on": check.http.stop_on,
+                }
+                step.command = (
+                    describe_http(step.request, check.timeout)
+                    if via == "local"
+                    else curl_on_host(step.request, check.timeout)
+                )
+            elif check.dns is not None:
+                name = render_template(check.dns.name, ctx, quote=False)
+                server = render_template(check.dns.server, ctx, quote=False) if check.dns.server else None
+                step.request = {
+                    "name": name,
+                    "type": check.dns.type,
+                    "server": server,
+                    "via": "local" if check.on == LOCAL else "host",
+                }
+                step.command = describe_dns(step.request)
+            elif check.tcp is not None:
+                target = render_template(check.tcp.host, ctx, quote=False)
+                port = render_template(str(check.tcp.port), ctx, quote=False)
+                if not SAFE_HOST.match(target) or not port.isdigit():
+                    raise ValueError(f"refusing unsafe tcp target {target!r}:{port!r}")
+                step.request = {"host": target, "port": int(port), "via": "local" if check.on == LOCAL else "host"}
+                step.command = describe_tcp(step.request, check.timeout)
+        except MissingVar as exc:
+            step.error = (
+                f"cannot build the command for {host.name}: {{{exc.name}}} has no value "
+                f"(set it in the inventory's vars for this host)"
+            )
+            step.command = check.shell or check.kind
+        except ValueError as exc:
+            step.error = f"cannot build the command for {host.name}: {exc}"
+            step.command = check.shell or check.kind
+        return step
+
+    # ---- evaluating ---------------------------------------------------------------------
+    def evaluate(self, node_id: str, state: RunState, observations: Iterable[Observation]) -> Outcome:
+        """Findings from this node's results, then the branch to take."""
+        node = self.node(node_id)
+        observations = list(observations)
+        problems: list[str] = []
+        new: list[Finding] = []
+        new += self._failure_findings(node_id, observations)
+        base = RunState(
+            observations=[*state.observations],
+            findings=[*state.findings],
+            answers=state.answers,
+            dismissed=state.dismissed,
+        )
+        known = {id(o) for o in base.observations}
+        base.observations += [o for o in observations if id(o) not in known]
+        ctx = self.expr_context(base)
+        for rule in node.findings:
+            if rule.check:
+                for obs in (o for o in observations if o.check == rule.check):
+                    found = self._apply_rule(rule, node_id, obs, ctx, problems)
+                    new += found
+            else:
+                new += self._apply_rule(rule, node_id, None, ctx, problems)
+            # later rules may test earlier findings of this node
+            for f in new:
+                if f.id in ctx and isinstance(ctx[f.id], list) and f.to_event() not in ctx[f.id]:
+                    ctx[f.id] = [*ctx[f.id], f.to_event()]
+        base.findings += new
+        nxt, reason, cited = self.choose_branch(node_id, base)
+        return Outcome(findings=new, next=nxt, reason=reason, cited=cited, problems=problems)
+
+    def choose_branch(self, node_id: str, state: RunState) -> tuple[str | None, str, list[Finding]]:
+        node = self.node(node_id)
+        ctx = self.expr_context(state)
+        for branch in node.next:
+            if branch.when is None:
+                return branch.goto, branch.reason or "no earlier branch applied", []
+            try:
+                taken = bool(evaluate(branch.when, ctx))
+            except ExprError:
+                taken = False
+            if taken:
+                names = expression_names(branch.when)
+                cited = [f for f in state.active_findings() if f.id in names]
+                return branch.goto, branch.reason or f"because {branch.when}", cited
+        return None, "no branch applies", []
+
+    def next_for_answer(self, node_id: str, value: str, state: RunState) -> tuple[str | None, str]:
+        node = self.node(node_id)
+        assert node.question is not None
+        for choice in node.question.choices:
+            if choice.value == value and choice.goto:
+                return choice.goto, f"answered {node.question.key}={value}"
+        state.answers[node.question.key] = value
+        nxt, reason, _ = self.choose_branch(node_id, state)
+        return nxt, reason
+
+    def _failure_findings(self, node_id: str, observations: list[Observation]) -> list[Finding]:
+        """Every failure to run a step is itself a finding: the run goes on where it can."""
+        out = []
+        for obs in observations:
+            if obs.error:
+                out.append(
+                    Finding(
+                        id=f"step_{obs.error['kind'].replace('-', '_')}",
+                        node=node_id,
+                        severity="warning",
+                        host=obs.host,
+                        step_id=obs.step_id,
+                        check=obs.check,
+                        title=f"{obs.check} could not run on {obs.host}: {obs.error['kind']}",
+                        evidence=obs.error["message"],
+                    )
+                )
+            elif obs.timed_out:
+                out.append(
+                    Finding(
+                        id="step_timeout",
+                        node=node_id,
+                        severity="warning",
+                        host=obs.host,
+                        step_id=obs.step_id,
+                        check=obs.check,
+                        title=f"{obs.check} timed out on {obs.host}",
+                        evidence=f"no answer within {obs.duration_s:.1f}s: {obs.command}",
+                    )
+                )
+        return out
+
+    def _apply_rule(
+        self, rule: FindingRule, node_id: str, obs: Observation | None, ctx: dict[str, Any], problems: list[str]
+    ) -> list[Finding]:
+        local = dict(ctx)
+        matched_lines: list[str] = []
+        if obs is not None:
+            view = obs.view()
+            local["r"] = view
+            host = self.inventory.hosts.get(obs.host) or (self.inventory.local_host() if obs.host == LOCAL else None)
+            local["host_vars"] = self.host_context(host, obs.item) if host else {}
+            if rule.match:
+                rx = re.compile(rule.match)
+                matched_lines = [ln for ln in view["output"].splitlines() if rx.search(ln)]
+                if not matched_lines:
+                    return []
+        if rule.when:
+            try:
+                if not evaluate(rule.when, local):
+                    return []
+            except ExprError as exc:
+                problems.append(f"finding {rule.id}: {exc}")
+                return []
+        evidence = ""
+        if rule.evidence:
+            try:
+                evidence = render_text(rule.evidence, local).strip()
+            except ExprError as exc:
+                problems.append(f"finding {rule.id} evidence: {exc}")
+        if not evidence and matched_lines:
+            evidence = "\n".join(matched_lines[-3:])
+        hosts: list[str | None] = [obs.host if obs else None]
+        if rule.blame:
+            try:
+                blamed = [self.host_name_for(v) for v in _flatten(evaluate(rule.blame, local))]
+            except ExprError as exc:
+                problems.append(f"finding {rule.id} blame: {exc}")
+                blamed = []
+            hosts = list(dict.fromkeys(blamed)) or hosts
+        title = rule.title
+        if "{{" in title:
+            with contextlib.suppress(ExprError):
+                title = render_text(title, local).strip()
+        return [
+            Finding(
+                id=rule.id,
+                node=node_id,
+                severity=rule.severity,
+                title=title,
+                evidence=evidence,
+                host=h,
+                step_id=obs.step_id if obs else None,
+                check=obs.check if obs else None,
+            )
+            for h in hosts
+        ]
+
+    def host_name_for(self, value: Any) -> str:
+        """Map an address, `addr:port`, URL host, DNS name or host name to an inventory host name."""
+        text = str(value).strip()
+        if isinstance(value, dict):
+            text = str(value.get("host") or value.get("address") or value.get("name") or value)
+            port = value.get("port")
+        else:
+            port = None
+            m = re.match(r"^(?:[a-z]+://)?\[?([^\]/]+?)\]?(?::(\d+))?(?:/.*)?$", text)
+            if m:
+                text, port = m.group(1), m.group(2)
+        host = self.inventory.host_for_address(text, int(port) if port else None)
+        if host:
+            return host.name
+        for h in self.inventory.hosts.values():
+            if h.name == text or str(h.vars.get("hostname", "")) == text:
+                return h.name
+        return text
+
+    # ---- conclusions ------------------------------------------------------------------
+    def conclusion(self, node_id: str, cited: list[Finding]) -> dict[str, Any]:
+        node = self.node(node_id)
+        assert node.conclusion is not None
+        c = node.conclusion
+        hosts = [f.host for f in cited if f.host and f.severity != "info"]
+        return {
+            "node": node_id,
+            "cause": c.cause,
+            "title": c.title,
+            "summary": c.summary.strip(),
+            "hosts": list(dict.fromkeys(h for h in hosts if h)),
+            "remediation": list(c.remediation),
+            "prevention": list(c.prevention),
+            "findings": [f.id for f in cited],
+        }
+
+
+def describe_http(request: dict[str, Any], timeout: float) -> str:
+    """The exact request, written as the curl command a person would type to repeat it."""
+    from runbook.safety import shell_quote
+
+    parts = ["curl", "-sS", "-o", "/dev/null", "-w", "'%{http_code} %{time_total}s\\n'", "-m", f"{timeout:g}"]
+    if request["method"] != "GET":
+        parts += ["-X", request["method"]]
+    for k, v in request.get("headers", {}).items():
+        parts += ["-H", shell_quote(f"{k}: {v}")]
+    parts.append(shell_quote(request["url"]))
+    text = " ".join(parts)
+    if request.get("count", 1) > 1:
+        text = f"{text}  # x{request['count']}, {request['concurrency']} at a time"
+    return text
+
+
+def curl_on_host(request: dict[str, Any], timeout: float) -> str:
+    """The curl command run on a host when the request must come from there (e.g. the gateway)."""
+    from runbook.parsers.process import CURL_WRITE_OUT
+    from runbook.safety import shell_quote
+
+    parts = ["curl", "-sS", "-m", f"{timeout:g}", "-w", shell_quote(CURL_WRITE_OUT)]
+    if request["method"] != "GET":
+        parts += ["-X", shell_quote(request["method"])]
+    for k, v in request.get("headers", {}).items():
+        parts += ["-H", shell_quote(f"{k}: {v}")]
+    parts.append(shell_quote(request["url"]))
+    return " ".join(parts)
+
+
+def describe_dns(request: dict[str, Any]) -> str:
+    from runbook.safety import shell_quote
+
+    if request["via"] == "host":
+        return f"getent ahosts {shell_quote(request['name'])}"
+    server = f" @{request['server']}" if request.get("server") else ""
+    return f"dig +short {request['type']} {shell_quote(request['name'])}{server}"
+
+
+def describe_tcp(request: dict[str, Any], timeout: float) -> str:
+    from runbook.safety import shell_quote
+
+    return (
+        f"timeout {timeout:g} bash -c {shell_quote('exec 3<>/dev/tcp/{}/{}'.format(request['host'], request['port']))}"
+    )

@@ -1,0 +1,274 @@
+"""Load a playbook from YAML and check it as a whole: every problem as `file:line: message`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from runbook.playbook.expr import (
+    attribute_paths,
+    check_syntax,
+    expression_names,
+    placeholder_names,
+    template_names,
+)
+from runbook.playbook.model import CAUSES, Node, Playbook
+from runbook.yamlsource import SourceError, YamlSource, load_yaml, pydantic_problems
+
+#: Names every command template may use, whatever the inventory says.
+HOST_BUILTINS = {"host", "address", "ssh_port", "user", "roles"}
+#: Names every expression may use.
+EXPR_BUILTINS = {
+    "vars",
+    "host_vars",
+    "answers",
+    "inventory",
+    "findings",
+    "results",
+    "host",
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
+    "num",
+    "range",
+    "lipsum",
+    "dict",
+    "cycler",
+    "joiner",
+    "namespace",
+}
+
+PLAYBOOK_DIRS = [
+    Path(__file__).resolve().parent.parent / "_playbooks",  # installed wheel
+    Path(__file__).resolve().parent.parent.parent / "playbooks",  # source checkout
+]
+
+
+def find_playbook(ref: str) -> Path:
+    """A path, or the id of a shipped playbook (`502-bad-gateway`)."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    for directory in PLAYBOOK_DIRS:
+        for suffix in (".yaml", ".yml"):
+            candidate = directory / f"{ref}{suffix}"
+            if candidate.is_file():
+                return candidate
+    raise SourceError([f"{ref}:1: no such playbook file or shipped playbook id"])
+
+
+def shipped_playbooks() -> list[Path]:
+    seen: dict[str, Path] = {}
+    for directory in PLAYBOOK_DIRS:
+        if directory.is_dir():
+            for p in sorted(directory.glob("*.y*ml")):
+                seen.setdefault(p.stem, p)
+    return list(seen.values())
+
+
+def load_playbook(ref: str | Path) -> Playbook:
+    """Parse and validate; raises SourceError listing every problem found."""
+    path = find_playbook(str(ref))
+    source = load_yaml(path)
+    if not isinstance(source.data, dict):
+        raise SourceError([f"{source.where(())}: a playbook is a mapping with id, start and nodes"])
+    try:
+        playbook = Playbook.model_validate(source.data)
+    except ValidationError as exc:
+        raise SourceError(pydantic_problems(source, exc)) from exc
+    playbook._path = str(path)
+    playbook._lines = source.lines
+    problems = check_playbook(playbook, source)
+    if problems:
+        raise SourceError(problems)
+    return playbook
+
+
+def _successors(node: Node) -> list[str]:
+    targets = [b.goto for b in node.next]
+    if node.question:
+        targets += [c.goto for c in node.question.choices if c.goto]
+    return targets
+
+
+def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
+    """Whole-tree checks pydantic cannot do: graph shape, names, expressions, regexes."""
+    problems: list[str] = []
+
+    def err(loc: tuple[str | int, ...], message: str) -> None:
+        problems.append(f"{source.where(loc)}: {message}")
+
+    if pb.start not in pb.nodes:
+        err(("start",), f"start node {pb.start!r} does not exist")
+
+    finding_ids = {f.id for n in pb.nodes.values() for f in n.findings}
+    answer_keys = {n.question.key for n in pb.nodes.values() if n.question}
+    check_ids: dict[str, str] = {}
+    provided = set(pb.vars) | set(pb.host_vars) | HOST_BUILTINS
+
+    for node_id, node in pb.nodes.items():
+        nloc = ("nodes", node_id)
+        for i, branch in enumerate(node.next):
+            if branch.goto not in pb.nodes:
+                err((*nloc, "next", i, "goto"), f"branch to missing node {branch.goto!r}")
+        if node.question:
+            for i, choice in enumerate(node.question.choices):
+                if choice.goto and choice.goto not in pb.nodes:
+                    err((*nloc, "question", "choices", i, "goto"), f"choice leads to missing node {choice.goto!r}")
+            if not any(c.goto for c in node.question.choices) and not node.next:
+                err((*nloc, "question"), "a question needs `next` or a `goto` on its choices")
+
+        node_checks = {c.id for c in node.checks}
+        for i, check in enumerate(node.checks):
+            cloc = (*nloc, "checks", i)
+            if check.id in check_ids:
+                err((*cloc, "id"), f"check id {check.id!r} is already used in node {check_ids[check.id]!r}")
+            check_ids[check.id] = node_id
+            local_names = provided | ({"item"} if check.foreach else set())
+            for field, text in _check_templates(check):
+                for name in placeholder_names(text):
+                    root = name.split(".")[0]
+                    if root not in local_names:
+                        err(
+                            (*cloc, *field),
+                            f"template names {{{name}}}, which no inventory, "
+                            f"playbook var or builtin provides (declare it under vars or host_vars)",
+                        )
+            if check.foreach:
+                problems += _expr_problems(
+                    source, (*cloc, "foreach"), check.foreach, set(check_ids) | EXPR_BUILTINS | set(pb.vars)
+                )
+            if check.parse:
+                from runbook.parsers import PARSERS
+
+                if check.parse not in PARSERS:
+                    err((*cloc, "parse"), f"unknown parser {check.parse!r} (known: {', '.join(sorted(PARSERS))})")
+
+        for i, rule in enumerate(node.findings):
+            rloc = (*nloc, "findings", i)
+            if rule.check and rule.check not in node_checks:
+                err(
+                    (*rloc, "check"),
+                    f"finding {rule.id!r} refers to check {rule.check!r}, which is not a check of this node",
+                )
+            names = set(check_ids) | EXPR_BUILTINS | set(pb.vars) | {"r"} | finding_ids
+            if rule.when:
+                problems += _expr_problems(source, (*rloc, "when"), rule.when, names)
+            if rule.blame:
+                problems += _expr_problems(source, (*rloc, "blame"), rule.blame, names)
+            if rule.evidence:
+                bad = check_syntax_template(rule.evidence)
+                if bad:
+                    err((*rloc, "evidence"), f"evidence template: {bad}")
+            if rule.match:
+                try:
+                    re.compile(rule.match)
+                except re.error as exc:
+                    err((*rloc, "match"), f"bad regular expression: {exc}")
+
+        for i, branch in enumerate(node.next):
+            if branch.when:
+                loc = (*nloc, "next", i, "when")
+                names = finding_ids | EXPR_BUILTINS | set(pb.vars) | set(check_ids)
+                problems += _expr_problems(source, loc, branch.when, names)
+                try:
+                    for obj, attr in attribute_paths(branch.when):
+                        if obj == "answers" and attr not in answer_keys:
+                            err(loc, f"branch asks answers.{attr}, which no question sets")
+                except Exception:
+                    pass
+
+    problems += _graph_problems(pb, source)
+    for node_id, node in pb.nodes.items():
+        if node.conclusion and node.conclusion.cause not in CAUSES:  # pragma: no cover - pydantic
+            err(("nodes", node_id, "conclusion", "cause"), "unknown cause")
+    return problems
+
+
+def check_syntax_template(text: str) -> str | None:
+    try:
+        template_names(text)
+    except Exception as exc:
+        return str(exc)
+    return None
+
+
+def _check_templates(check) -> list[tuple[tuple[str, ...], str]]:
+    out: list[tuple[tuple[str, ...], str]] = []
+    if check.shell:
+        out.append((("shell",), check.shell))
+    if check.fallback:
+        out.append((("fallback",), check.fallback))
+    if check.follow:
+        out.append((("follow",), check.follow))
+    if check.http:
+        out.append((("http", "url"), check.http.url))
+    if check.dns:
+        out.append((("dns", "name"), check.dns.name))
+        if check.dns.server:
+            out.append((("dns", "server"), check.dns.server))
+    if check.tcp:
+        out.append((("tcp", "host"), check.tcp.host))
+        out.append((("tcp", "port"), str(check.tcp.port)))
+    return out
+
+
+def _expr_problems(source: YamlSource, loc: tuple[str | int, ...], text: str, known: set[str]) -> list[str]:
+    bad = check_syntax(text)
+    if bad:
+        return [f"{source.where(loc)}: cannot parse expression {text!r}: {bad}"]
+    unknown = sorted(expression_names(text) - known)
+    if unknown:
+        return [
+            f"{source.where(loc)}: expression names {', '.join(unknown)}, which no check, "
+            f"finding, var or builtin provides"
+        ]
+    return []
+
+
+def _graph_problems(pb: Playbook, source: YamlSource) -> list[str]:
+    problems: list[str] = []
+    if pb.start not in pb.nodes:
+        return problems
+    # unreachable nodes
+    seen = {pb.start}
+    stack = [pb.start]
+    while stack:
+        for nxt in _successors(pb.nodes[stack.pop()]):
+            if nxt in pb.nodes and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    for node_id in pb.nodes:
+        if node_id not in seen:
+            problems.append(
+                f"{source.where(('nodes', node_id))}: node {node_id!r} cannot be reached from start {pb.start!r}"
+            )
+    # cycles: depth-first search with colours; report the edge that closes each cycle
+    WHITE, GREY, BLACK = 0, 1, 2
+    colour = dict.fromkeys(pb.nodes, WHITE)
+
+    def visit(node_id: str, trail: list[str]) -> None:
+        colour[node_id] = GREY
+        node = pb.nodes[node_id]
+        for i, nxt in enumerate(_successors(node)):
+            if nxt not in pb.nodes:
+                continue
+            if colour[nxt] == GREY:
+                cycle = [*trail[trail.index(nxt) :], node_id, nxt] if nxt in trail else [node_id, nxt]
+                loc = ("nodes", node_id, "next", i) if i < len(node.next) else ("nodes", node_id)
+                problems.append(f"{source.where(loc)}: cycle: {' -> '.join(cycle)}")
+            elif colour[nxt] == WHITE:
+                visit(nxt, [*trail, node_id])
+        colour[node_id] = BLACK
+
+    for node_id in pb.nodes:
+        if colour[node_id] == WHITE:
+            visit(node_id, [])
+    if not any(n.conclusion for n in pb.nodes.values()):
+        problems.append(f"{source.where(('nodes',))}: the playbook has no conclusion node")
+    return problems

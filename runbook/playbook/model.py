@@ -1,0 +1,211 @@
+"""The playbook schema: a decision tree as data, validated with pydantic (unknown keys refused)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+#: Causes a conclusion may name (DESIGN.md, from the 502 guide) plus the healthy case.
+CAUSES = (
+    "backend-down",
+    "backend-overloaded",
+    "gateway-misconfigured",
+    "dns-failure",
+    "malformed-response",
+    "network-blocked",
+    "no-fault-found",
+)
+
+SEVERITIES = ("critical", "warning", "info")
+SNAKE = r"^[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HttpSpec(Strict):
+    url: str
+    method: str = "GET"
+    #: "local": httpx from the runner; "host": curl on the check's host (e.g. from the gateway)
+    via: Literal["local", "host"] | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: a bounded load probe: this many requests, this many at a time
+    count: int = Field(default=1, ge=1, le=500)
+    concurrency: int = Field(default=1, ge=1, le=50)
+    #: stop a probe at the first response with one of these statuses
+    stop_on: list[int] = Field(default_factory=list)
+
+
+class DnsSpec(Strict):
+    name: str
+    type: str = "A"
+    #: resolver to ask (local checks); default: the system resolver (or the host's own)
+    server: str | None = None
+
+
+class TcpSpec(Strict):
+    host: str
+    port: str | int
+
+
+class CheckSpec(Strict):
+    id: str = Field(pattern=SNAKE)
+    title: str | None = None
+    on: str = "local"
+    shell: str | None = None
+    #: run instead when `shell` is missing a tool (exit 127) or the init system is not systemd
+    fallback: str | None = None
+    http: HttpSpec | None = None
+    dns: DnsSpec | None = None
+    tcp: TcpSpec | None = None
+    timeout: float = Field(default=10.0, gt=0, le=600)
+    sudo: bool = False
+    mutating: bool = False
+    #: a parser from runbook.parsers.PARSERS applied to stdout; the result is `r.data`
+    parse: str | None = None
+    #: an expression giving a list; the check runs once per item, bound as `item`
+    foreach: str | None = None
+    #: a log check the TUI may follow (tail -f) until stopped
+    follow: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CheckSpec:
+        kinds = [k for k in ("shell", "http", "dns", "tcp") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"check {self.id!r} needs exactly one of shell, http, dns, tcp (has {kinds or 'none'})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("shell", "http", "dns", "tcp") if getattr(self, k) is not None)
+
+
+class FindingRule(Strict):
+    id: str = Field(pattern=SNAKE)
+    title: str
+    severity: Literal["critical", "warning", "info"] = "warning"
+    #: evaluate once per result of this check (bound as `r`); without it, once per node
+    check: str | None = None
+    #: a Jinja2 expression; the finding fires when it is true
+    when: str | None = None
+    #: a regular expression over the check's output; matching lines become the evidence
+    match: str | None = None
+    #: a Jinja2 template for the evidence line
+    evidence: str | None = None
+    #: an expression giving addresses/names of the hosts at fault (default: the check's host)
+    blame: str | None = None
+
+    @model_validator(mode="after")
+    def _has_test(self) -> FindingRule:
+        if self.when is None and self.match is None:
+            raise ValueError(f"finding {self.id!r} needs `when` or `match`")
+        if self.match is not None and self.check is None:
+            raise ValueError(f"finding {self.id!r}: `match` needs `check`")
+        return self
+
+
+class Branch(Strict):
+    when: str | None = None
+    goto: str
+    reason: str | None = None
+
+
+class Choice(Strict):
+    value: str
+    label: str | None = None
+    goto: str | None = None
+
+
+class Question(Strict):
+    key: str = Field(pattern=SNAKE)
+    prompt: str
+    choices: list[Choice] = Field(min_length=1)
+    default: str
+
+    @model_validator(mode="after")
+    def _default_is_a_choice(self) -> Question:
+        if self.default not in {c.value for c in self.choices}:
+            raise ValueError(f"default {self.default!r} is not one of the choices")
+        return self
+
+
+class Conclusion(Strict):
+    cause: str
+    title: str
+    summary: str = ""
+    remediation: list[str] = Field(default_factory=list)
+    prevention: list[str] = Field(default_factory=list)
+
+    @field_validator("cause")
+    @classmethod
+    def _known_cause(cls, value: str) -> str:
+        if value not in CAUSES:
+            raise ValueError(f"cause {value!r} is not one of: {', '.join(CAUSES)}")
+        return value
+
+
+class Node(Strict):
+    title: str = ""
+    why: str = ""
+    checks: list[CheckSpec] = Field(default_factory=list)
+    findings: list[FindingRule] = Field(default_factory=list)
+    next: list[Branch] = Field(default_factory=list)
+    question: Question | None = None
+    conclusion: Conclusion | None = None
+    #: a terminal node that cannot conclude: the reason (exit status 1)
+    unresolved: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Node:
+        if not self.title:
+            if self.conclusion is None:
+                raise ValueError("a node needs a title")
+            self.title = self.conclusion.title
+        if self.conclusion or self.unresolved:
+            if self.next or self.checks or self.question:
+                raise ValueError("a conclusion or unresolved node has no checks, question or next")
+        elif self.question is None and not self.next:
+            raise ValueError("a node needs `next` branches (or a question, conclusion, unresolved)")
+        if self.next and self.next[-1].when is not None and self.question is None:
+            raise ValueError("the last branch of `next` must have no `when` (the default way on)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        if self.conclusion:
+            return "conclusion"
+        if self.unresolved:
+            return "unresolved"
+        if self.question:
+            return "question"
+        return "check" if self.checks else "decision"
+
+
+class Playbook(Strict):
+    id: str
+    title: str
+    description: str = ""
+    version: int = 1
+    start: str
+    #: playbook-wide defaults, overridable by the inventory's vars and --var
+    vars: dict[str, Any] = Field(default_factory=dict)
+    #: host vars the playbook expects from the inventory, with their defaults
+    host_vars: dict[str, Any] = Field(default_factory=dict)
+    nodes: dict[str, Node]
+
+    # where the playbook was loaded from, and each node's line (not part of the YAML)
+    _path: str | None = PrivateAttr(default=None)
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    def check(self, check_id: str) -> tuple[str, CheckSpec] | None:
+        for node_id, node in self.nodes.items():
+            for check in node.checks:
+                if check.id == check_id:
+                    return node_id, check
+        return None
