@@ -6,6 +6,7 @@ adds a last guard so a parser bug becomes {"errors": [...]} in the step, not a t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +22,17 @@ from runbook.parsers.process import (
 )
 from runbook.parsers.resources import RESOURCES_COMMAND, parse_resources
 
+_WINDOW_RE = re.compile(r"^WINDOW\s+(\d+(?:\.\d+)?)\s*$", re.MULTILINE)
+
+
+def _error_log(text: str) -> dict[str, Any]:
+    """The playbook may print `WINDOW <seconds>` before the log: only lines that recent count."""
+    m = _WINDOW_RE.search(text[:4096])
+    return parse_error_log(text, window_s=float(m.group(1)) if m else None)
+
+
 PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
-    "nginx_error_log": lambda text: parse_error_log(text),
+    "nginx_error_log": _error_log,
     "nginx_config": parse_nginx_t,
     "iptables": parse_iptables_save,
     "firewall": parse_iptables_save,
