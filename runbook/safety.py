@@ -101,12 +101,10 @@ def _auth_header(m: re.Match[str]) -> str:
 def _cookie_header(m: re.Match[str]) -> str:
     # Keep cookie names and Set-Cookie attributes; hide the values.
     head, value = m.group("head"), m.group("value")
-    parts = value.split(";")
-    if m.group("set"):  # name=value first, then attributes (Path, Expires, ...) kept as is
-        parts = [_cookie_pair(parts[0]), *parts[1:]]
-    else:
-        parts = [_cookie_pair(p) for p in parts]
-    return head + ";".join(parts)
+    first, *rest = value.split(";")
+    # Set-Cookie: name=value first, then attributes (Path, Expires, ...) that are not secret.
+    rest = rest if m.group("set") else [_cookie_pair(p) for p in rest]
+    return head + ";".join([_cookie_pair(first), *rest])
 
 
 def _cookie_pair(pair: str) -> str:
@@ -138,9 +136,7 @@ _REDACTIONS: list[_Sub] = [
         _auth_header,
     ),
     (
-        re.compile(
-            r"(?i)(?P<head>\b(?P<set>set-)?cookie[\"']?[ \t]*:[ \t]*[\"']?)(?P<value>[^\r\n'\"]+)"
-        ),
+        re.compile(r"(?i)(?P<head>\b(?P<set>set-)?cookie[\"']?[ \t]*:[ \t]*[\"']?)(?P<value>[^\r\n'\"]+)"),
         _cookie_header,
     ),
     # URL userinfo: keep the user, hide the password.
@@ -211,9 +207,7 @@ def excerpt(text: str, max_lines: int = 40, max_chars: int = 4000) -> str:
         return text
     # One very long line (minified JSON, a binary dump) must not eat the whole budget.
     width = max(40, max_chars // 4)
-    clipped = [
-        ln if len(ln) <= width else f"{ln[:width]}… (+{len(ln) - width} chars)" for ln in lines
-    ]
+    clipped = [ln if len(ln) <= width else f"{ln[:width]}… (+{len(ln) - width} chars)" for ln in lines]
     budget = max_chars - 40  # room for the marker line
     slots = max(0, max_lines - 1)
     head: list[str] = []

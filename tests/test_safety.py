@@ -18,9 +18,7 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 # Text rich in the characters that make escape sequences, so hypothesis hits the edge cases
 # (unterminated strings, nested introducers, 8-bit forms) far more often than st.text() alone.
 nasty = st.text(
-    alphabet=st.sampled_from(
-        list("\x1b[]();PX^_\\\x07\x9b\x9c\x9d\x90\r\n\b\t\x00\x7f\u202e\u2066 am019?@~`")
-    )
+    alphabet=st.sampled_from(list("\x1b[]();PX^_\\\x07\x9b\x9c\x9d\x90\r\n\b\t\x00\x7f\u202e\u2066 am019?@~`"))
 )
 any_text = st.one_of(st.text(), nasty, st.lists(st.one_of(st.text(), nasty)).map("".join))
 
@@ -101,9 +99,7 @@ KEYS = [
 
 
 def _private_key(s: str) -> str:
-    return (
-        f"-----BEGIN OPENSSH PRIVATE KEY-----\n{s}\n{s[::-1]}==\n-----END OPENSSH PRIVATE KEY-----"
-    )
+    return f"-----BEGIN OPENSSH PRIVATE KEY-----\n{s}\n{s[::-1]}==\n-----END OPENSSH PRIVATE KEY-----"
 
 
 # Each form builds a line holding the secret `s`; the forms cover every rule in redact().
@@ -146,14 +142,10 @@ def test_redact_hides_secret_and_keeps_context(form, secret, before, after) -> N
 
 
 shaped_tokens = st.one_of(
-    st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16).map(
-        lambda s: "AKIA" + s
-    ),
+    st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16).map(lambda s: "AKIA" + s),
     st.text(alphabet=alnum, min_size=36, max_size=40).map(lambda s: "ghp_" + s),
     st.text(alphabet=alnum + "_", min_size=40, max_size=82).map(lambda s: "github_pat_" + s),
-    st.tuples(st.sampled_from("baprs"), st.text(alphabet=alnum + "-", min_size=10)).map(
-        lambda t: f"xox{t[0]}-{t[1]}"
-    ),
+    st.tuples(st.sampled_from("baprs"), st.text(alphabet=alnum + "-", min_size=10)).map(lambda t: f"xox{t[0]}-{t[1]}"),
     st.tuples(*[st.text(alphabet=alnum + "_-", min_size=8, max_size=60)] * 3).map(
         lambda t: f"eyJ{t[0]}.eyJ{t[1]}.{t[2]}"
     ),
@@ -170,16 +162,10 @@ def test_redact_well_known_token_shapes(token: str, before: str) -> None:
 def test_redact_examples_keep_useful_parts() -> None:
     assert redact("Authorization: Bearer abc123def456") == "Authorization: Bearer [REDACTED]"
     assert redact("https://alice:s3cret@example.com/x") == "https://alice:[REDACTED]@example.com/x"
-    assert redact("Set-Cookie: sid=abc; Path=/; HttpOnly") == (
-        "Set-Cookie: sid=[REDACTED]; Path=/; HttpOnly"
-    )
-    assert redact('{"password": "p\\"w", "user": "bob"}') == (
-        '{"password": "[REDACTED]", "user": "bob"}'
-    )
+    assert redact("Set-Cookie: sid=abc; Path=/; HttpOnly") == ("Set-Cookie: sid=[REDACTED]; Path=/; HttpOnly")
+    assert redact('{"password": "p\\"w", "user": "bob"}') == ('{"password": "[REDACTED]", "user": "bob"}')
     text = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\nnext"
-    assert redact(text) == (
-        "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----\nnext"
-    )
+    assert redact(text) == ("-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----\nnext")
     # A key cut off by truncation is hidden to the end rather than leaked.
     assert "MIIEow" not in redact("-----BEGIN PRIVATE KEY-----\nMIIEow\nAAAA")
     plain = "connect() failed (111: Connection refused) while connecting to upstream"
