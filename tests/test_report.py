@@ -215,6 +215,15 @@ def run_with_people() -> list[dict[str, Any]]:
             error={"kind": "timeout", "message": "no answer in 5 s"},
         ),
         ev("note", "00:08.000", node="dns", text="resolver on gw1 looks slow"),
+        ev(
+            "mutating-refused",
+            "00:08.200",
+            node="dns",
+            steps=["flush"],
+            commands=["resolvectl flush-caches"],
+            reason="--read-only",
+        ),
+        ev("rule-problem", "00:08.300", node="dns", message="rule names unknown check `x`"),
         ev("host-key", "00:08.500", host="app1", fingerprint="SHA256:abc", decision="trust-once"),
         ev("session-end", "09:00.000", status="unconcluded", reason="no rule matched"),
     ]
@@ -384,6 +393,9 @@ def test_people_input_overrides_skips_answers_and_lessons() -> None:
     assert any("maintenance" in x for x in lessons["lucky"])
     assert any("trusted once" in x for x in lessons["lucky"])
     md = render_markdown(run_with_people())
+    timeline = md.split("## Timeline")[1].split("## Hosts involved")[0]
+    assert "Mutating step not run (resolvectl flush-caches) (--read-only)" in timeline
+    assert "rule-problem (rule names unknown check \\`x\\`)" in timeline
     section = md.split("## Overrides and skipped steps")[1]
     assert "no sudo on gw1" in section
     assert "the inventory is stale \\| known" in section

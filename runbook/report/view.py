@@ -409,8 +409,12 @@ def _timeline(facts: dict[str, Any], ctx: _Ctx, steps: list[dict], playbook_titl
             link = "root-cause"
         elif kind == "session-end":
             text = f"Session ended: {_text(e.get('status'))}{_why(e.get('reason'))}"
-        elif kind not in ("step-start", "step-result"):
-            text = _text(kind)
+        elif kind == "mutating-refused":
+            commands = "; ".join(_as_list(e.get("commands")))
+            text = f"Mutating step not run ({commands}){_why(e.get('reason'))}"
+        elif kind not in ("step-start", "step-result", "step-output"):
+            # An event type this report does not know yet: still show that it happened.
+            text = f"{_text(kind)}{_why(e.get('reason') or e.get('message'))}"
         if text:
             label = link.replace("-", " ")  # "step 3", "note 1", "root cause"
             rows.append({"time": ctx.when(e.get("ts")), "event": text, "anchor": link, "label": label})
