@@ -295,6 +295,8 @@ class _Walker:
         self.resolvers: list[dict[str, Any]] = []
         self.passes: list[dict[str, Any]] = []
         self.http_settings: dict[str, list[str]] = {}
+        #: values a variable may take, from `map` and `split_clients` blocks
+        self.alternatives: dict[str, list[str]] = {}
 
     def walk_main(self, stmts: list[dict[str, Any]]) -> None:
         for st in stmts:
@@ -308,6 +310,14 @@ class _Walker:
             d = st.get("directive")
             if d == "upstream":
                 self.upstreams.append(_upstream(st))
+            elif d in ("map", "split_clients") and st.get("args") and "block" in st:
+                name = st["args"][-1].lstrip("$").strip("{}")
+                values = [
+                    b["args"][-1]
+                    for b in st["block"]
+                    if b.get("args") and b.get("directive") not in ("hostnames", "volatile", "include")
+                ]
+                self.alternatives[name] = list(dict.fromkeys(v for v in values if "$" not in v and v))
             elif d == "server":
                 self.walk_server(st.get("block", []), settings)
 
@@ -468,7 +478,17 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
 
     targets: dict[tuple[Any, ...], dict[str, Any]] = {}
     per_location: list[dict[str, Any]] = []
+    passes: list[dict[str, Any]] = []
     for p in walker.passes:
+        # a target chosen by `map`/`split_clients` may be any of their values: one pass each
+        names = [m.group(1) or m.group(2) for m in _VAR_RE.finditer(p["target"])]
+        open_names = [n for n in names if n not in p["variables"] and n in walker.alternatives]
+        if len(open_names) == 1 and walker.alternatives[open_names[0]]:
+            for value in walker.alternatives[open_names[0]]:
+                passes.append({**p, "variables": {**p["variables"], open_names[0]: value}})
+        else:
+            passes.append(p)
+    for p in passes:
         scheme_default = PASS_DIRECTIVES[p["directive"]]
         t = _parse_target(p["target"], p["variables"], scheme_default)
         eff = _effective(p["settings"])
