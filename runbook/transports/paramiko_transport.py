@@ -15,6 +15,7 @@ import os
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,12 +294,15 @@ def _pump(c: _Chan, t: paramiko.Transport) -> int | None:
         chan.status_event.wait(0.1)
     if c.stop.is_set():
         return None
-    if not chan.exit_status_ready():
+    if chan.exit_status_ready() and chan.exit_status >= 0:
+        return chan.exit_status
+    # closed without a status (paramiko reports -1): tell a dropped connection, which paramiko
+    # notices a moment after the channel, from a command the server ended without one
+    for _ in range(10):
         if not t.is_active():
             raise Lost("connection closed")
-        return None
-    status = chan.recv_exit_status()
-    return None if status < 0 else status
+        time.sleep(0.1)
+    return None
 
 
 def _close(t: Any) -> None:

@@ -139,7 +139,7 @@ async def test_escape_sequences_and_invalid_utf8_are_decoded_safely(
     make, sshd: Sshd, known_hosts: Path
 ):
     t = make()
-    cmd = r"printf 'a\033[31mred\033[0m \033]52;c;aGk=\007 \233x \377\376 over\rwrite\n'"
+    cmd = r"printf 'a\033[31mred\033[0m \033]52;c;aGk=\007 \233x \377\376\nover\rwrite\n'"
     res = await t.run(sshd.host("app1", known_hosts), cmd, timeout=10)
     assert res.exit_status == 0
     assert "\x1b[31m" in res.stdout  # the transport passes text on; safety.py cleans it
@@ -149,6 +149,7 @@ async def test_escape_sequences_and_invalid_utf8_are_decoded_safely(
     assert "\x07" not in clean
     assert "]52;" not in clean
     assert "red" in clean
+    assert clean.splitlines()[-1] == "write"  # \r overprinting resolved
 
 
 async def test_50_mb_of_output_is_bounded(make, sshd: Sshd, known_hosts: Path):
