@@ -529,7 +529,8 @@ def curl_on_host(request: dict[str, Any], timeout: float) -> str:
     from runbook.parsers.process import CURL_WRITE_OUT
     from runbook.safety import shell_quote
 
-    parts = ["curl", "-sS", "-m", f"{timeout:g}", "-w", shell_quote(CURL_WRITE_OUT)]
+    # curl gives up a little before the step does, so its own error (exit 28) is what we see
+    parts = ["curl", "-sS", "-m", f"{max(1.0, timeout - 1):g}", "-w", shell_quote(CURL_WRITE_OUT)]
     if request["method"] != "GET":
         parts += ["-X", shell_quote(request["method"])]
     for k, v in request.get("headers", {}).items():

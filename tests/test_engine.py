@@ -1,0 +1,216 @@
+"""The engine is pure: playbook + inventory + results -> steps, findings, next node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runbook.engine import Engine, Observation, RunState
+from runbook.inventory import Host, Inventory
+from runbook.playbook import load_playbook
+from tests.conftest import FIXTURES, PLAYBOOK_502
+
+
+def inventory() -> Inventory:
+    return Inventory(
+        hosts={
+            "gw1": Host(name="gw1", address="198.18.0.2", roles=["gateway"]),
+            "app1": Host(
+                name="app1",
+                address="198.18.0.3",
+                roles=["backend"],
+                vars={"port": 8080, "service": "app", "hostname": "app1.lab.internal"},
+            ),
+            "app2": Host(
+                name="app2",
+                address="198.18.0.4",
+                roles=["backend"],
+                vars={"port": 8080, "service": "web; rm -rf /", "hostname": "app2.lab.internal"},
+            ),
+        },
+        vars={"public_url": "http://198.18.0.2/api/users"},
+    )
+
+
+@pytest.fixture(scope="module")
+def pb502():
+    return load_playbook(PLAYBOOK_502)
+
+
+def obs(node: str, check: str, host: str, **kw) -> Observation:
+    return Observation(step_id=f"{check}-{host}", node=node, check=check, host=host, command="x", **kw)
+
+
+def test_plan_fans_out_over_role_and_quotes_values(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    steps = engine.plan("backend-health", RunState())
+    status = {s.host.name: s for s in steps if s.check.id == "service_status"}
+    assert set(status) == {"app1", "app2"}
+    assert status["app1"].command == "systemctl status app --no-pager --lines=5"
+    # a hostile value is one shell word, never a second command
+    assert status["app2"].command == "systemctl status 'web; rm -rf /' --no-pager --lines=5"
+    assert status["app2"].fallback == "pgrep -a -x 'web; rm -rf /' || pgrep -a -f -- 'web; rm -rf /'"
+
+
+def test_missing_host_var_becomes_a_step_error(tmp_path: Path) -> None:
+    pb = load_playbook(FIXTURES / "mini.yaml")
+    inv = Inventory(hosts={"h": Host(name="h", address="127.0.0.1", roles=["backend"])}, vars={})
+    engine = Engine(pb, inv, {"greeting": None})
+    (step,) = engine.plan("first", RunState())
+    assert step.error and "{greeting} has no value" in step.error
+
+
+def test_http_check_from_a_host_uses_curl_and_local_uses_httpx(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    (symptom,) = engine.plan("symptom", RunState())
+    assert symptom.request["via"] == "local" and symptom.request["url"] == "http://198.18.0.2/api/users"
+    health = [s for s in engine.plan("backend-health", RunState()) if s.check.id == "health_inside"]
+    assert health[0].command.startswith("curl -sS") and "http://127.0.0.1:8080/health" in health[0].command
+
+
+def test_findings_and_branch_backend_down(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    results = [
+        obs("backend-health", "service_status", "app1", exit_status=1, data={"fallback_from": {"exit_status": 127}}),
+        obs(
+            "backend-health",
+            "service_status",
+            "app2",
+            exit_status=0,
+            stdout="123 app",
+            data={"fallback_from": {"exit_status": 127}},
+        ),
+    ]
+    outcome = engine.evaluate("backend-health", RunState(), results)
+    down = [f for f in outcome.findings if f.id == "backend_not_running"]
+    assert [f.host for f in down] == ["app1"]
+    assert outcome.next == "cause-backend-down"
+    assert [f.host for f in outcome.cited] == ["app1"]
+    concl = engine.conclusion("cause-backend-down", outcome.cited)
+    assert concl["cause"] == "backend-down" and concl["hosts"] == ["app1"]
+
+
+def test_systemd_inactive_is_not_running(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    res = [obs("backend-health", "service_status", "app2", exit_status=3, stdout="Active: inactive (dead)")]
+    outcome = engine.evaluate("backend-health", RunState(), res)
+    assert outcome.next == "cause-backend-down"
+
+
+def test_error_log_blames_the_upstream_host(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    data = {
+        "counts": {"connect-refused": 2},
+        "latest": {"connect-refused": "connect() failed (111 ..."},
+        "entries": [{"kind": "connect-refused", "upstream_host": "198.18.0.4", "upstream_port": 8080}],
+    }
+    outcome = engine.evaluate(
+        "gateway-log", RunState(), [obs("gateway-log", "error_log", "gw1", exit_status=0, data=data)]
+    )
+    refused = [f for f in outcome.findings if f.id == "log_refused"]
+    assert [f.host for f in refused] == ["app2"]
+    assert "connect() failed" in refused[0].evidence
+
+
+def test_unresolved_name_maps_to_host_by_hostname(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    data = {
+        "counts": {"unresolved": 1},
+        "latest": {"unresolved": "app1.lab.internal could not be resolved"},
+        "entries": [{"kind": "unresolved", "name": "app1.lab.internal"}],
+    }
+    outcome = engine.evaluate(
+        "gateway-log", RunState(), [obs("gateway-log", "error_log", "gw1", exit_status=0, data=data)]
+    )
+    assert [f.host for f in outcome.findings if f.id == "log_unresolved"] == ["app1"]
+
+
+def test_diagnose_priority_and_healthy_case(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    from runbook.engine import Finding
+
+    def state(*ids: str) -> RunState:
+        return RunState(findings=[Finding(id=i, node="x", severity="critical", title=i, host="app1") for i in ids])
+
+    assert engine.choose_branch("diagnose", state("gw_ok", "load_clean"))[0] == "cause-no-fault"
+    assert engine.choose_branch("diagnose", state("gw_502"))[0] == "unexplained"
+    assert engine.choose_branch("diagnose", state("gw_502", "log_unresolved", "log_refused"))[0] == "cause-dns-failure"
+    assert (
+        engine.choose_branch("diagnose", state("gw_502", "firewall_blocks", "reach_timeout"))[0]
+        == "cause-network-blocked"
+    )
+    assert engine.choose_branch("diagnose", state("gw_504", "log_read_timeout"))[0] == "cause-backend-overloaded"
+    assert engine.choose_branch("diagnose", state("gw_502", "log_invalid_header"))[0] == "cause-malformed-response"
+    assert (
+        engine.choose_branch("diagnose", state("gw_502", "config_target_unknown", "log_refused"))[0]
+        == "cause-gateway-misconfigured"
+    )
+    assert engine.choose_branch("diagnose", state("gw_502", "log_premature"))[0] == "cause-backend-crash"
+    # an info-only healthy run must never invent a cause
+    nxt, _, cited = engine.choose_branch("diagnose", state("gw_ok", "backend_healthy", "direct_ok"))
+    assert nxt == "cause-no-fault"
+    assert engine.conclusion(nxt, [])["hosts"] == []
+
+
+def test_dismissed_finding_changes_the_branch(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    from runbook.engine import Finding
+
+    st = RunState(
+        findings=[
+            Finding(id="log_premature", node="gateway-log", severity="critical", title="t"),
+            Finding(id="gw_502", node="symptom", severity="critical", title="t"),
+        ]
+    )
+    assert engine.choose_branch("diagnose", st)[0] == "cause-backend-crash"
+    st.dismissed.add(("gateway-log", "log_premature"))
+    assert engine.choose_branch("diagnose", st)[0] == "unexplained"
+
+
+def test_foreach_expands_over_earlier_results(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    targets = [
+        {"host": "app1.lab.internal", "port": 8080, "name_based": True},
+        {"host": "198.18.0.4", "port": 8081, "name_based": False},
+    ]
+    st = RunState(observations=[obs("gateway-config", "nginx_config", "gw1", exit_status=0, data={"targets": targets})])
+    dns_steps = engine.plan("upstream-dns", st)
+    assert [s.command for s in dns_steps] == ["getent ahosts app1.lab.internal"]
+    reach = engine.plan("upstream-reach", st)
+    assert [s.request["port"] for s in reach] == [8080, 8081]
+
+
+def test_target_not_in_inventory_is_a_gateway_finding(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    targets = [{"host": "app1.lab.internal", "port": 8081, "name_based": True}]
+    outcome = engine.evaluate(
+        "gateway-config",
+        RunState(),
+        [obs("gateway-config", "nginx_config", "gw1", exit_status=0, data={"targets": targets})],
+    )
+    unknown = [f for f in outcome.findings if f.id == "config_target_unknown"]
+    assert unknown and unknown[0].host == "gw1" and "8081" in unknown[0].evidence
+
+
+def test_unsafe_tcp_target_is_refused(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    targets = [{"host": "x$(reboot)", "port": 80}]
+    st = RunState(observations=[obs("gateway-config", "nginx_config", "gw1", data={"targets": targets})])
+    (step,) = engine.plan("upstream-reach", st)
+    assert step.error and "unsafe" in step.error
+
+
+def test_transport_failures_are_findings(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    bad = obs("firewall", "fw_backend", "app1", error={"kind": "unreachable", "message": "no route to host"})
+    outcome = engine.evaluate("firewall", RunState(), [bad])
+    failed = [f for f in outcome.findings if f.id == "step_unreachable"]
+    assert failed and failed[0].host == "app1" and failed[0].evidence == "no route to host"
+
+
+def test_question_choice_goto_and_default_branch() -> None:
+    pb = load_playbook(FIXTURES / "mini.yaml")
+    engine = Engine(pb, Inventory(hosts={}, vars={}))
+    assert engine.next_for_answer("ask", "yes", RunState())[0] == "end-bad"
+    assert engine.next_for_answer("ask", "no", RunState())[0] == "end-ok"
