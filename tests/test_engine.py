@@ -148,7 +148,7 @@ def test_diagnose_priority_and_healthy_case(pb502) -> None:
     )
     assert engine.choose_branch("diagnose", state("gw_502", "log_premature"))[0] == "cause-backend-crash"
     # an info-only healthy run must never invent a cause
-    nxt, _, cited = engine.choose_branch("diagnose", state("gw_ok", "backend_healthy", "direct_ok"))
+    nxt, _, _ = engine.choose_branch("diagnose", state("gw_ok", "backend_healthy", "direct_ok"))
     assert nxt == "cause-no-fault"
     assert engine.conclusion(nxt, [])["hosts"] == []
 

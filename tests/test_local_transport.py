@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import time
+from pathlib import Path
 
 from runbook.inventory import Host
 from runbook.transports.local import LocalTransport
 
 HOST = Host(name="local", address="localhost")
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for its parent counts as gone)."""
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split()[2] == "Z"
 
 
 async def test_exit_status_stdout_stderr() -> None:
@@ -33,7 +40,7 @@ async def test_timeout_kills_the_process_group(tmp_path) -> None:
     assert res.timed_out and res.exit_status is None
     pid = int(pidfile.read_text())
     await asyncio.sleep(0.1)
-    assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+    assert gone(pid)
 
 
 async def test_cancel_stops_the_command(tmp_path) -> None:
@@ -44,13 +51,11 @@ async def test_cancel_stops_the_command(tmp_path) -> None:
             break
         await asyncio.sleep(0.05)
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     pid = int(pidfile.read_text())
     await asyncio.sleep(0.1)
-    assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+    assert gone(pid)
 
 
 async def test_output_is_bounded_and_excess_counted() -> None:
