@@ -6,6 +6,7 @@ are resolved by `runbook.ssh_config` / `runbook.ansible_inventory` when present.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,13 @@ def load_inventory(path: str | Path) -> Inventory:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SourceError([f"{path}:1: cannot read inventory: {exc.strerror or exc}"]) from exc
-    # Ansible INI inventories are recognised by their [group] headers.
+    # Ansible INI inventories are recognised by their suffix or their [group] headers (which
+    # may come after ungrouped hosts, so not only on the first line).
     stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("#", ";"))]
-    if stripped and stripped[0].startswith("["):
+    is_ini = path.suffix.lower() in (".ini", ".cfg") or any(
+        re.fullmatch(r"\[[\w.-]+(:(vars|children))?\]", ln) for ln in stripped
+    )
+    if stripped and is_ini:
         from runbook.ansible_inventory import load_ansible_ini
 
         return load_ansible_ini(path, text)

@@ -139,9 +139,7 @@ class AdaptiveLimiter:
 class Stream:
     """One output stream: incremental UTF-8 decoding (errors replaced), bounded, streamed."""
 
-    def __init__(
-        self, name: str, limit: int, emit: Callable[[str, str], None] | None, *, marker: bool
-    ):
+    def __init__(self, name: str, limit: int, emit: Callable[[str, str], None] | None, *, marker: bool):
         self.name = name
         self.buffer = OutputBuffer(limit)
         self.emit = emit
@@ -267,9 +265,7 @@ class SSHTransportBase(Transport):
     async def _close_raw(self, conn: Conn) -> None: ...
 
     @abc.abstractmethod
-    async def _open_session(
-        self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None
-    ) -> Any:
+    async def _open_session(self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None) -> Any:
         """Open a session channel running `command`; raise Refused or Lost."""
 
     @abc.abstractmethod
@@ -355,15 +351,11 @@ class SSHTransportBase(Transport):
                     await self._close_raw(conn)
                 if attempt:
                     self._state[host.name] = "disconnected"
-                    raise TransportError(
-                        ErrorKind.DISCONNECTED, f"{ep.describe()}: connection lost: {exc}"
-                    ) from exc
+                    raise TransportError(ErrorKind.DISCONNECTED, f"{ep.describe()}: connection lost: {exc}") from exc
                 reconnected = conn.dead
         result.duration_s = time.monotonic() - started
         if reconnected:
-            result.data["reconnected"] = (
-                f"the connection to {ep.describe()} was lost ({reconnected}) and reopened"
-            )
+            result.data["reconnected"] = f"the connection to {ep.describe()} was lost ({reconnected}) and reopened"
         return result
 
     # --- connections ---------------------------------------------------------------------
@@ -468,9 +460,7 @@ class SSHTransportBase(Transport):
         where = f"{ep.hostname}:{ep.port}"
         if rej.status is KeyStatus.CHANGED:
             entry = known_hosts.entry_name(ep.hostname, ep.port)
-            msg = known_hosts.changed_message(
-                ep.name, where, ep.known_hosts, rej.keytype, fp, entry
-            )
+            msg = known_hosts.changed_message(ep.name, where, ep.known_hosts, rej.keytype, fp, entry)
             return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
         if rej.status is KeyStatus.REVOKED:
             msg = known_hosts.revoked_message(ep.name, where, ep.known_hosts, fp)
@@ -530,9 +520,7 @@ class SSHTransportBase(Transport):
     def _emitter(self, on_output: OutputCallback | None) -> Callable[[str, str], None] | None:
         return on_output
 
-    async def _open_channel(
-        self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None
-    ) -> Any:
+    async def _open_channel(self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None) -> Any:
         deadline = time.monotonic() + CHANNEL_RETRY_S
         delay = 0.01
         while True:
@@ -566,9 +554,7 @@ class SSHTransportBase(Transport):
         err = Stream("stderr", 4096, None, marker=True)
         try:
             async with asyncio.timeout(KILL_TIMEOUT_S):
-                kill = await self._open_channel(
-                    conn, wrap_command(kill_script(pgid)), out, err, None
-                )
+                kill = await self._open_channel(conn, wrap_command(kill_script(pgid)), out, err, None)
                 try:
                     await self._wait_exit(conn, kill)
                     await self._release_channel(conn, kill)

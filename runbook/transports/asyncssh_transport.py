@@ -120,9 +120,7 @@ class AsyncSSHTransport(SSHTransportBase):
         if ep.identity_files:
             for path in ep.identity_files:
                 if not Path(path).is_file():
-                    raise TransportError(
-                        ErrorKind.AUTH, f"{ep.describe()}: identity file {path} does not exist"
-                    )
+                    raise TransportError(ErrorKind.AUTH, f"{ep.describe()}: identity file {path} does not exist")
             options["client_keys"] = list(ep.identity_files)
         password = os.environ.get(ep.password_env) if ep.password_env else None
         if password:
@@ -139,25 +137,20 @@ class AsyncSSHTransport(SSHTransportBase):
             assert tunnel is not None
             raise TransportError(
                 ErrorKind.UNREACHABLE,
-                f"{ep.describe()}: the jump host {tunnel.endpoint.describe()} could not connect:"
-                f" {exc.reason}",
+                f"{ep.describe()}: the jump host {tunnel.endpoint.describe()} could not connect: {exc.reason}",
             ) from exc
         except socket.gaierror as exc:
             raise TransportError(
                 ErrorKind.UNREACHABLE, f"{ep.describe()}: name does not resolve ({exc.strerror})"
             ) from exc
         except ConnectionRefusedError as exc:
-            raise TransportError(
-                ErrorKind.UNREACHABLE, f"{ep.describe()}: connection refused"
-            ) from exc
+            raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: connection refused") from exc
         except (asyncssh.ConnectionLost, ConnectionResetError, BrokenPipeError) as exc:
             raise Dropped(str(exc) or type(exc).__name__) from exc
         except asyncssh.DisconnectError as exc:
             raise Dropped(exc.reason) from exc
         except OSError as exc:
-            raise TransportError(
-                ErrorKind.UNREACHABLE, f"{ep.describe()}: {exc.strerror or exc}"
-            ) from exc
+            raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: {exc.strerror or exc}") from exc
         except asyncssh.Error as exc:
             raise TransportError(ErrorKind.OTHER, f"{ep.describe()}: {exc.reason}") from exc
         conn.set_extra_info(runbook_client=client)
@@ -175,13 +168,9 @@ class AsyncSSHTransport(SSHTransportBase):
         except TimeoutError:
             pass
 
-    async def _open_session(
-        self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None
-    ) -> Any:
+    async def _open_session(self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None) -> Any:
         try:
-            chan, session = await conn.raw.create_session(
-                lambda: _Session(out, err), command, encoding=None
-            )
+            chan, session = await conn.raw.create_session(lambda: _Session(out, err), command, encoding=None)
         except asyncssh.ChannelOpenError as exc:
             if not self._alive(conn):
                 raise Lost(exc.reason) from exc
@@ -220,17 +209,9 @@ class AsyncSSHTransport(SSHTransportBase):
 
 def _auth_message(ep: Endpoint, password: str | None) -> str:
     tried = []
-    tried.append(
-        "identity file " + ", ".join(ep.identity_files)
-        if ep.identity_files
-        else "default keys and ssh-agent"
-    )
+    tried.append("identity file " + ", ".join(ep.identity_files) if ep.identity_files else "default keys and ssh-agent")
     if ep.password_env:
         tried.append(
-            f"password from ${ep.password_env}"
-            if password
-            else f"no password (${ep.password_env} is not set)"
+            f"password from ${ep.password_env}" if password else f"no password (${ep.password_env} is not set)"
         )
-    return (
-        f"authentication refused by {ep.describe()} for user {ep.user!r} (tried {'; '.join(tried)})"
-    )
+    return f"authentication refused by {ep.describe()} for user {ep.user!r} (tried {'; '.join(tried)})"

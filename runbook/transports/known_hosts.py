@@ -134,10 +134,7 @@ def append(path: str, hostname: str, port: int, keytype: str, blob: bytes) -> No
 
 
 def unknown_message(name: str, where: str, path: str, fp: str) -> str:
-    return (
-        f"host key for {name} ({where}) is not in {path}: {fp}"
-        " — run with --accept-new-host-keys to trust it"
-    )
+    return f"host key for {name} ({where}) is not in {path}: {fp} — run with --accept-new-host-keys to trust it"
 
 
 def changed_message(name: str, where: str, path: str, keytype: str, fp: str, entry: str) -> str:

@@ -57,9 +57,7 @@ class ParamikoTransport(SSHTransportBase):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         # one thread per running command's reader, so size for a wide fan-out
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=256, thread_name_prefix="runbook-paramiko"
-        )
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="runbook-paramiko")
 
     async def _thread(self, fn: Callable[..., Any], *args: Any, cleanup: Callable | None = None):
         cf = self._pool.submit(fn, *args)
@@ -106,8 +104,7 @@ class ParamikoTransport(SSHTransportBase):
             except paramiko.ChannelException as exc:
                 raise TransportError(
                     ErrorKind.UNREACHABLE,
-                    f"{ep.describe()}: the jump host {tunnel.endpoint.describe()} could not"
-                    f" connect: {exc.text}",
+                    f"{ep.describe()}: the jump host {tunnel.endpoint.describe()} could not connect: {exc.text}",
                 ) from exc
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise Dropped(f"jump host connection failed: {exc}") from exc
@@ -120,17 +117,11 @@ class ParamikoTransport(SSHTransportBase):
                     f"{ep.describe()}: name does not resolve ({exc.strerror})",
                 ) from exc
             except ConnectionRefusedError as exc:
-                raise TransportError(
-                    ErrorKind.UNREACHABLE, f"{ep.describe()}: connection refused"
-                ) from exc
+                raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: connection refused") from exc
             except TimeoutError as exc:
-                raise TransportError(
-                    ErrorKind.TIMEOUT, f"connecting to {ep.describe()} timed out"
-                ) from exc
+                raise TransportError(ErrorKind.TIMEOUT, f"connecting to {ep.describe()} timed out") from exc
             except OSError as exc:
-                raise TransportError(
-                    ErrorKind.UNREACHABLE, f"{ep.describe()}: {exc.strerror or exc}"
-                ) from exc
+                raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: {exc.strerror or exc}") from exc
         t = paramiko.Transport(sock)
         box["t"] = t
         try:
@@ -175,9 +166,7 @@ class ParamikoTransport(SSHTransportBase):
         if ep.identity_files:
             for path in ep.identity_files:
                 if not Path(path).is_file():
-                    raise TransportError(
-                        ErrorKind.AUTH, f"{ep.describe()}: identity file {path} does not exist"
-                    )
+                    raise TransportError(ErrorKind.AUTH, f"{ep.describe()}: identity file {path} does not exist")
                 try:
                     keys.append(paramiko.PKey.from_path(path))
                 except (paramiko.SSHException, OSError, ValueError) as exc:
@@ -222,9 +211,7 @@ class ParamikoTransport(SSHTransportBase):
 
     # --- commands --------------------------------------------------------------------------
 
-    async def _open_session(
-        self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None
-    ) -> Any:
+    async def _open_session(self, conn: Conn, command: str, out: Stream, err: Stream, stdin: str | None) -> Any:
         t: paramiko.Transport = conn.raw
 
         def open_sync() -> _Chan:
@@ -245,9 +232,7 @@ class ParamikoTransport(SSHTransportBase):
                 chan.close()
                 if not t.is_active():
                     raise Lost(str(exc)) from exc
-                raise TransportError(
-                    ErrorKind.CHANNEL, f"{conn.endpoint.describe()}: exec refused: {exc}"
-                ) from exc
+                raise TransportError(ErrorKind.CHANNEL, f"{conn.endpoint.describe()}: exec refused: {exc}") from exc
             return _Chan(chan, out, err, threading.Event())
 
         return await self._thread(open_sync, cleanup=lambda c: c.chan.close())
@@ -282,9 +267,7 @@ def _pump(c: _Chan, t: paramiko.Transport) -> int | None:
         while chan.recv_stderr_ready():
             c.err.feed(chan.recv_stderr(65536))
             busy = True
-        if (chan.eof_received or chan.closed) and not (
-            chan.recv_ready() or chan.recv_stderr_ready()
-        ):
+        if (chan.eof_received or chan.closed) and not (chan.recv_ready() or chan.recv_stderr_ready()):
             break
         if not busy:
             select.select([chan], [], [], 0.1)

@@ -43,9 +43,7 @@ def free_port() -> int:
 
 
 def keygen(path: Path, kind: str = "ed25519") -> Path:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", path.name, "-f", str(path)], check=True
-    )
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", path.name, "-f", str(path)], check=True)
     return path
 
 
@@ -135,9 +133,7 @@ def start_sshd(keys: Keys, *, max_sessions: int = 10, max_startups: str = "10:30
     config = keys.dir / f"sshd_config-{port}"
     config.write_text("".join(f"{k} {v}\n" for k, v in options.items()))
     subprocess.run([SSHD, "-t", "-f", str(config)], check=True)
-    proc = subprocess.Popen(
-        [SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     server = Sshd(port, keys, config, proc)
     deadline = time.monotonic() + 10
     while True:

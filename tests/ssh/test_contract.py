@@ -112,9 +112,7 @@ async def test_cancel_stops_the_remote_command(make, sshd: Sshd, known_hosts: Pa
 async def test_30_channels_against_max_sessions_4(make, sshd: Sshd, known_hosts: Path):
     t = make()
     host = sshd.host("app1", known_hosts)
-    results = await asyncio.gather(
-        *(t.run(host, f"sleep 0.2; echo {i}", timeout=60) for i in range(30))
-    )
+    results = await asyncio.gather(*(t.run(host, f"sleep 0.2; echo {i}", timeout=60) for i in range(30)))
     assert [r.stdout for r in results] == [f"{i}\n" for i in range(30)]
     assert all(r.exit_status == 0 for r in results)
     # one connection carried them all
@@ -135,9 +133,7 @@ async def test_50_hosts_against_max_startups_5_30_10(make, sshd: Sshd, known_hos
     assert len({r.stdout.split()[1] for r in results}) == 50
 
 
-async def test_escape_sequences_and_invalid_utf8_are_decoded_safely(
-    make, sshd: Sshd, known_hosts: Path
-):
+async def test_escape_sequences_and_invalid_utf8_are_decoded_safely(make, sshd: Sshd, known_hosts: Path):
     t = make()
     cmd = r"printf 'a\033[31mred\033[0m \033]52;c;aGk=\007 \233x \377\376\nover\rwrite\n'"
     res = await t.run(sshd.host("app1", known_hosts), cmd, timeout=10)
