@@ -72,6 +72,15 @@ class AppServer(ThreadingHTTPServer):
         self.inflight = 0
         self.lock = threading.Lock()
 
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # the gateway gave up before we answered (its read timeout): say so in one line,
+        # as the backend's own view of a 504
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            log.warning("client %s went away before the answer (%s)", client_address[0], exc)
+        else:
+            log.error("error handling a request from %s", client_address[0], exc_info=exc)
+
 
 class Handler(BaseHTTPRequestHandler):
     server: AppServer

@@ -16,8 +16,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runbook lab",
-        description="The live 502 lab: nginx, backends and DNS in network namespaces "
-        "(Linux, root).",
+        description="The live 502 lab: nginx, backends and DNS in network namespaces (Linux, root).",
     )
     parser.add_argument(
         "--state-dir",
@@ -32,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print the status as JSON")
     sub.add_parser("faults", help="list the faults, one per line")
     fault = sub.add_parser("fault", help="switch the lab to fault NAME (resets the previous one)")
-    fault.add_argument(
-        "name", metavar="NAME", choices=list(FAULTS), help="see `runbook lab faults`"
-    )
+    fault.add_argument("name", metavar="NAME", choices=list(FAULTS), help="see `runbook lab faults`")
     fault.add_argument(
         "--host",
         action="append",

@@ -171,11 +171,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 
 def etc_hosts(host: LabHost) -> str:
     # only the host itself: everything else must come from dns1, as on a real network
-    return (
-        "127.0.0.1\tlocalhost\n"
-        f"{host.address}\t{host.fqdn} {host.name}\n"
-        "::1\tlocalhost ip6-localhost ip6-loopback\n"
-    )
+    return f"127.0.0.1\tlocalhost\n{host.address}\t{host.fqdn} {host.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 
 def resolv_conf(host: LabHost) -> str:

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,40 @@ class LabError(Exception):
     """The lab could not do what was asked; the message says why."""
 
 
+# One lab per machine: commands that change it take this lock. It is an abstract-namespace
+# Unix socket, so it leaves no file behind and dies with its holder, even on SIGKILL.
+_LOCK_ADDRESS = "\0runbook-lab-lock"
+_lock_depth = 0
+_lock_sock: socket.socket | None = None
+
+
+@contextlib.contextmanager
+def lab_lock(timeout: float = 120) -> Iterator[None]:
+    """Hold the machine-wide lab lock (re-entrant within a process); wait up to `timeout`."""
+    global _lock_depth, _lock_sock
+    if _lock_depth == 0:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                sock.bind(_LOCK_ADDRESS)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    sock.close()
+                    raise LabError(f"another process has been changing the lab for over {timeout:.0f}s") from None
+                time.sleep(0.2)
+        _lock_sock = sock
+    _lock_depth += 1
+    try:
+        yield
+    finally:
+        _lock_depth -= 1
+        if _lock_depth == 0 and _lock_sock is not None:
+            _lock_sock.close()
+            _lock_sock = None
+
+
 def which(name: str) -> str | None:
     return shutil.which(name, path=os.environ.get("PATH", "") + ":" + SBIN_PATH)
 
@@ -79,9 +114,7 @@ def which(name: str) -> str | None:
 def requirements_problem() -> str | None:
     """Why the lab cannot run here, or None."""
     if not sys.platform.startswith("linux"):
-        return (
-            f"the live lab needs Linux (network, PID and mount namespaces); this is {sys.platform}"
-        )
+        return f"the live lab needs Linux (network, PID and mount namespaces); this is {sys.platform}"
     if os.geteuid() != 0:
         return (
             "the live lab needs root: it creates network namespaces, a bridge and iptables "
@@ -279,8 +312,10 @@ class Lab:
 
     def is_up(self) -> bool:
         namespaces = set(self.netns_list())
+        keys = [self.key_path] + [self.fs(h) / "etc/ssh/ssh_host_ed25519_key.pub" for h in HOSTS]
         return (
-            self.link_exists(BRIDGE)
+            all(k.exists() for k in keys)
+            and self.link_exists(BRIDGE)
             and all(ns in namespaces for ns in NETNS_NAMES)
             and all(self.init_pid(h) for h in HOSTS)
         )
@@ -384,6 +419,10 @@ class Lab:
     # --- up -----------------------------------------------------------------------------
 
     def up(self, timeout: float = 30) -> dict:
+        with lab_lock():
+            return self._up(timeout)
+
+    def _up(self, timeout: float) -> dict:
         problem = requirements_problem()
         if problem:
             raise LabError(problem)
@@ -419,8 +458,7 @@ class Lab:
             fields = line.split()
             if len(fields) >= 4 and fields[3].startswith("198.18.0.") and fields[1] != BRIDGE:
                 raise LabError(
-                    f"198.18.0.0/24 is already in use on {fields[1]} ({fields[3]}); "
-                    "the lab needs it for itself"
+                    f"198.18.0.0/24 is already in use on {fields[1]} ({fields[3]}); the lab needs it for itself"
                 )
 
     def make_keys(self) -> None:
@@ -594,9 +632,7 @@ class Lab:
             entry.unlink()
         _write(etc / "nginx.conf", configs.NGINX_CONF)
         self.write_site(fs, release=_release())
-        (etc / "sites-enabled" / configs.SITE_NAME).symlink_to(
-            f"/etc/nginx/sites-available/{configs.SITE_NAME}"
-        )
+        (etc / "sites-enabled" / configs.SITE_NAME).symlink_to(f"/etc/nginx/sites-available/{configs.SITE_NAME}")
         (fs / "var/log/nginx").mkdir(parents=True, exist_ok=True)
 
     def write_site(self, fs: Path, release: str, bad_port_hosts: list[str] = ()) -> bool:  # type: ignore[assignment]
@@ -718,10 +754,12 @@ class Lab:
 
     # --- faults -------------------------------------------------------------------------
 
-    def set_fault(
-        self, name: str, hosts: list[str] | None = None, probe: bool = True
-    ) -> FaultResult:
+    def set_fault(self, name: str, hosts: list[str] | None = None, probe: bool = True) -> FaultResult:
         """Reset the lab to healthy, then make fault `name` on `hosts` (default: all backends)."""
+        with lab_lock():
+            return self._set_fault(name, hosts, probe)
+
+    def _set_fault(self, name: str, hosts: list[str] | None, probe: bool) -> FaultResult:
         fault = FAULTS.get(name)
         if fault is None:
             raise LabError(f"unknown fault {name!r}; one of: {', '.join(FAULTS)}")
@@ -810,10 +848,7 @@ class Lab:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             answers = {h.name: dns_query_a(DNS.address, h.fqdn, timeout=0.5) for h in BACKENDS}
-            if all(
-                (a is not None and bool(a[1]) == (name not in missing))
-                for name, a in answers.items()
-            ):
+            if all((a is not None and bool(a[1]) == (name not in missing)) for name, a in answers.items()):
                 return True
             time.sleep(0.05)
         raise LabError("dns1 did not pick up its new records")
@@ -851,6 +886,10 @@ class Lab:
 
     def down(self) -> list[str]:
         """Remove everything the lab made, also after a crash; returns what was removed."""
+        with lab_lock():
+            return self._down()
+
+    def _down(self) -> list[str]:
         removed: list[str] = []
         for host in HOSTS:
             pid = self.init_pid(host)

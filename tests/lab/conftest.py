@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from runbook.lab.lab import Lab, requirements_problem
+from runbook.lab.lab import Lab, lab_lock, requirements_problem
 
 
 def lab_skip_reason() -> str | None:
@@ -17,13 +17,31 @@ def lab_skip_reason() -> str | None:
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
+    """The lab, up for the whole session and locked against other lab commands meanwhile.
+
+    A lab that was already up (someone is using it) is reused, left healthy and not taken
+    down at the end; `lab.preexisting` tells destructive tests to stay away from it.
+    """
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
     lab = Lab()
-    lab.up()
-    yield lab
-    lab.down()
+    with lab_lock(timeout=300):
+        lab.preexisting = lab.is_up()  # type: ignore[attr-defined]
+        lab.up()
+        yield lab
+        if lab.preexisting:  # type: ignore[attr-defined]
+            lab.set_fault("healthy", probe=False)
+        else:
+            lab.down()
+
+
+@pytest.fixture()
+def own_lab(lab: Lab) -> Lab:
+    """The lab, for tests that take it down or crash it: only when this session built it."""
+    if lab.preexisting:  # type: ignore[attr-defined]
+        pytest.skip("the lab was already up before the tests (in use?): not tearing it down")
+    return lab
 
 
 @pytest.fixture()

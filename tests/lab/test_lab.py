@@ -6,7 +6,11 @@ gateway's side (its error log, read over SSH with strict host-key checking).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import signal
+import time
 
 import httpx
 import pytest
@@ -47,9 +51,7 @@ def test_up_twice_is_safe(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     assert get().status_code == 200
 
 
-def test_status_reports_hosts_and_fault(
-    healthy_lab: Lab, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_status_reports_hosts_and_fault(healthy_lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "lab: up" in out and "fault: healthy" in out
@@ -192,7 +194,33 @@ def test_fault_cli(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     assert get().status_code == 200
 
 
-def test_down_leaves_nothing_behind(lab: Lab) -> None:
+def test_up_rebuilds_after_a_host_crashed(own_lab: Lab) -> None:
+    lab = own_lab
+    pid = lab.init_pid("app1")
+    assert pid
+    os.kill(pid, signal.SIGKILL)  # the whole PID namespace of app1 dies with its init
+    deadline = time.monotonic() + 5
+    while lab.init_pid("app1") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not lab.is_up()
+    lab.up()
+    assert lab.is_up()
+    assert get().status_code == 200
+
+
+def test_down_cleans_up_after_the_state_dir_is_lost(own_lab: Lab) -> None:
+    lab = own_lab
+    # as after a crash that lost /run/runbook-lab: namespaces and processes remain
+    shutil.rmtree(lab.state)
+    assert lab.init_pid("gw1")
+    lab.down()
+    assert lab.leftovers() == []
+    lab.up()
+    assert get().status_code == 200
+
+
+def test_down_leaves_nothing_behind(own_lab: Lab) -> None:
+    lab = own_lab
     assert lab.down()
     assert lab.leftovers() == []
     assert not set(NETNS_NAMES) & set(lab.netns_list())
