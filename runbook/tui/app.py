@@ -1,0 +1,244 @@
+"""The Textual app: a thin driver of a Session (intents in, events out)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import sys
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from runbook.engine import PlannedStep
+from runbook.headless import RunConfig, build_session
+from runbook.inventory import Host
+from runbook.journal import read_journal
+from runbook.tui.screens.conclusion import ConclusionScreen, conclusion_markdown
+from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
+from runbook.tui.screens.modals import ConfirmScreen, HelpScreen, HostKeyScreen, MutatingScreen
+from runbook.tui.screens.report import ReportScreen
+from runbook.tui.screens.start import StartScreen
+
+APP_ACTIONS: list[tuple[str, str, str, str]] = [
+    # key, action, footer label, help
+    ("p", "preview", "Report", "preview the incident report (rendered Markdown)"),
+    ("ctrl+s", "export", "Export", "export the report (the path is shown)"),
+    ("question_mark,f1", "help", "Help", "this list of keys"),
+    ("t", "toggle_theme", "Theme", "switch between the dark and the light theme"),
+    ("q", "quit", "Quit", "quit (the journal is safe; asks first while a step runs)"),
+]
+
+
+class RunbookApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "runbook"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding(key, action, label, show=action not in ("toggle_theme",)) for key, action, label, _ in APP_ACTIONS
+    ]
+
+    def __init__(
+        self,
+        cfg: RunConfig,
+        resume_events: list[dict[str, Any]] | None = None,
+        *,
+        export_dir: str | Path | None = None,
+        ask_incident: bool = True,
+    ) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.resumed = resume_events is not None
+        self.session = build_session(
+            cfg,
+            host_key_prompt=self.host_key_prompt,
+            confirm_mutating=self.confirm_mutating,
+            resume_events=resume_events,
+        )
+        self.session.subscribe(self.on_session_event)
+        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        self.exported: Path | None = None
+        self.ask_incident = ask_incident and not self.resumed
+        self.main: MainScreen | None = None
+        self.closed = False
+
+    # ---- start -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        s = self.session
+        self.title = f"runbook · {s.playbook.title}"
+        if self.ask_incident:
+            incident = dict(self.cfg.incident)
+            incident.setdefault(
+                "title", f"{s.playbook.title} on {s.engine.global_vars().get('public_url', 'the site')}"
+            )
+            incident.setdefault("responder", _user())
+            where = f"scenario {s.options.scenario} (replayed hosts)" if s.options.scenario else "live hosts"
+            subtitle = f"{s.playbook.title} · {len(s.inventory.hosts)} hosts · {where}\njournal: {s.journal.path}"
+            self.push_screen(StartScreen(incident, subtitle), self.begin)
+        else:
+            self.begin(None)
+
+    def begin(self, incident: dict[str, str] | None) -> None:
+        if incident is not None:
+            self.session.options.incident = incident
+        self.main = MainScreen(self.session, start=not self.resumed)
+        self.push_screen(self.main)
+
+    def on_session_event(self, event: dict[str, Any]) -> None:
+        if self.main is not None and self.main.is_mounted:
+            self.main.session_event(event)
+
+    # ---- prompts the core awaits --------------------------------------------------------
+    async def host_key_prompt(self, host: Host, fingerprint: str) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.push_screen(
+            HostKeyScreen(host.name, host.address, fingerprint),
+            lambda decision: future.done() or future.set_result(decision or "abort"),
+        )
+        decision = await future
+        self.session.record_host_key(host.name, fingerprint, decision)
+        return decision
+
+    async def confirm_mutating(self, steps: list[PlannedStep]) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.push_screen(MutatingScreen(steps), lambda yes: future.done() or future.set_result(bool(yes)))
+        return await future
+
+    # ---- app-wide actions ---------------------------------------------------------------
+    def report_markdown(self) -> str:
+        from runbook.report import render_markdown
+
+        return render_markdown(read_journal(self.session.journal.path))
+
+    def action_preview(self) -> None:
+        if isinstance(self.screen, ReportScreen):
+            self.pop_screen()
+            return
+        self.push_screen(ReportScreen(self.report_markdown()))
+
+    def export_path(self) -> Path:
+        return self.export_dir / f"{self.session.journal.path.stem}.md"
+
+    def action_export(self) -> Path:
+        from runbook.report import write_atomic
+
+        if self.main is not None:
+            self.main.save_draft()
+        path = self.export_path()
+        write_atomic(path, self.report_markdown())
+        self.exported = path
+        self.notify(f"Report written to {path}", title="Exported", timeout=10)
+        if isinstance(self.screen, ConclusionScreen):
+            self.screen.update(self.conclusion_text())
+        return path
+
+    def conclusion_text(self) -> str:
+        s = self.session
+        return conclusion_markdown(
+            s.conclusion,
+            s.unresolved_reason,
+            s.state.active_findings(),
+            str(s.journal.path),
+            str(self.exported) if self.exported else None,
+        )
+
+    def action_show_conclusion(self) -> None:
+        if not isinstance(self.screen, ConclusionScreen):
+            self.push_screen(ConclusionScreen(self.conclusion_text()))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_rows()))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    async def action_quit(self) -> None:
+        main = self.main
+        busy = main is not None and (main.busy or main.following is not None)
+        if busy:
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self.call_later(self.shutdown)
+
+            self.push_screen(
+                ConfirmScreen("A step is running", "Cancel it and quit? The journal is safe (runbook resume)."),
+                confirmed,
+            )
+            return
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Save the note being typed, stop what runs, end the journal, exit."""
+        main = self.main
+        if main is not None:
+            main.save_draft()
+            if main.following is not None:
+                main.following.set()
+            self.session.cancel()
+            for worker in list(self.workers):
+                if worker.is_running and worker.group in ("session", "follow"):
+                    with contextlib.suppress(Exception):
+                        await worker.wait()
+        await self.close_session()
+        self.exit(0 if self.session.status == "concluded" else 1)
+
+    async def close_session(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.session.status != "new":
+            self.session.finish()
+        await self.session.close()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for key, action, desc, _ in ACTIONS:
+                yield SystemCommand(f"{desc} ({key})", ACTION_HELP[action], partial(screen.run_action, action))
+        for key, action, label, help_text in APP_ACTIONS:
+            if action != "quit":
+                yield SystemCommand(f"{label} ({key.split(',')[0]})", help_text, partial(self.run_action, action))
+
+
+def help_rows() -> list[tuple[str, str]]:
+    rows = [(key, ACTION_HELP[action]) for key, action, _, _ in ACTIONS]
+    rows += [(key.replace("question_mark", "?").replace(",", " "), text) for key, _, _, text in APP_ACTIONS]
+    rows += [("ctrl+p", "command palette"), ("escape", "back to the tree (from the note, a dialog or a screen)")]
+    return rows
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return ""
+
+
+def run_app(cfg: RunConfig, resume_events: list[dict[str, Any]] | None = None) -> int:
+    """Run the TUI; the exit code is 0 when a conclusion was reached, else 1."""
+    try:
+        app = RunbookApp(cfg, resume_events)
+    except ValueError as exc:
+        print(f"runbook: {exc}", file=sys.stderr)
+        return 2
+    code = app.run()
+    if not app.closed:
+        # the app ended another way (a crash, a signal): still end the journal
+        app.closed = True
+        if app.session.status != "new":
+            app.session.finish()
+        app.session.journal.close()
+    print(f"journal: {app.session.journal.path}", file=sys.stderr)
+    if app.exported:
+        print(f"report: {app.exported}", file=sys.stderr)
+    if code is None:
+        return 0 if app.session.status == "concluded" else 1
+    return int(code)

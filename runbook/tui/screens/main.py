@@ -1,0 +1,474 @@
+"""The main screen: the tree, the current step, live output per host, findings, notes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from runbook.engine import PlannedStep
+from runbook.tui.follow import FollowResult, follow
+from runbook.tui.model import Marks, node_state, result_summary, targets
+from runbook.tui.screens.modals import ChooseScreen, ConfirmScreen, QuestionScreen, finding_options
+from runbook.tui.widgets.findings import FindingsTable
+from runbook.tui.widgets.hostbar import HostBar
+from runbook.tui.widgets.output import OutputTabs
+from runbook.tui.widgets.step import StepPanel, commands_text
+from runbook.tui.widgets.tree import PlaybookTree
+
+if TYPE_CHECKING:
+    from runbook.session import Session
+
+#: the main screen's keys; the help screen and the command palette list them from here
+ACTIONS: list[tuple[str, str, str, bool]] = [
+    # key, action, description, shown in the footer
+    ("r", "run", "Run step", True),
+    ("a", "auto", "Auto", True),
+    ("e", "rerun", "Re-run", False),
+    ("x", "cancel", "Cancel", True),
+    ("s", "skip", "Skip", True),
+    ("w", "answer", "Answer", True),
+    ("o", "override", "Override", True),
+    ("b", "back", "Back", True),
+    ("n", "note", "Note", True),
+    ("f", "follow", "Follow log", False),
+    ("y", "copy", "Copy commands", False),
+]
+
+ACTION_HELP = {
+    "run": "run the current step on its hosts",
+    "auto": "auto-advance: run read-only steps until a question or a conclusion (again: stop)",
+    "rerun": "run the step again (the last one run, if the current one has not run)",
+    "cancel": "cancel the running step (or stop following a log)",
+    "skip": "skip the current step; the default branch is taken",
+    "answer": "answer the current question",
+    "override": "override a verdict: dismiss a finding, or take another branch",
+    "back": "go back to a visited node and branch again",
+    "note": "write a note on the current step (Enter saves it to the journal)",
+    "follow": "follow the step's log (tail -f) while test requests go through the gateway",
+    "copy": "copy the current step's commands to the clipboard",
+}
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS] + [
+        Binding("escape", "focus_tree", "Tree", show=False),
+    ]
+
+    @dataclass
+    class SessionEvent(Message):
+        """A journal event from the session (step output goes straight to the output tabs)."""
+
+        event: dict[str, Any]
+
+    def __init__(self, session: Session, *, start: bool) -> None:
+        super().__init__()
+        self.session = session
+        self.marks = Marks()
+        self.statuses: dict[str, tuple[str, str]] = {}
+        self.auto = False
+        self.following: asyncio.Event | None = None
+        self.asked_for: str | None = None
+        self.shown_end_for: str | None = None
+        self._start = start
+        self._refresh_pending = False
+        self._step_nodes: set[str] = set()
+
+    # ---- layout -----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        hosts = list(self.session.inventory.hosts)
+        if any(c.on == "local" for n in self.session.playbook.nodes.values() for c in n.checks):
+            hosts.append("local")
+        yield Header()
+        yield HostBar(id="hostbar")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield PlaybookTree(self.session.playbook, id="tree")
+            with Vertical(id="right"):
+                yield StepPanel(id="step")
+                yield OutputTabs(hosts, id="output")
+                yield FindingsTable(id="findings")
+        yield Static(id="status")
+        yield Input(placeholder="Note on the current step: Enter saves it to the journal", id="note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tree").border_title = "Decision tree"
+        self.query_one("#step").border_title = "Current step"
+        self.query_one("#output").border_title = "Output"
+        self.query_one("#findings").border_title = "Findings"
+        # a resumed session: show what the journal already holds
+        for obs in self.session.state.observations:
+            self.statuses[obs.key] = result_summary(obs.to_event())
+        if self._start:
+            self.session.start()
+        self.set_interval(0.5, self.update_hostbar)
+        self.update_hostbar()
+        self.refresh_all()
+        self.query_one("#tree").focus()
+
+    # ---- session events -----------------------------------------------------------------
+    def session_event(self, event: dict[str, Any]) -> None:
+        """Called by the app for every session event, on the app's event loop."""
+        if event["type"] == "step-output":
+            self.query_one(OutputTabs).feed(event["host"], event["text"])
+            return
+        self.marks.feed(event, self.session.path)
+        self.post_message(self.SessionEvent(event))
+
+    def on_main_screen_session_event(self, message: SessionEvent) -> None:
+        event = message.event
+        kind = event["type"]
+        output = self.query_one(OutputTabs)
+        if kind == "step-start":
+            self.statuses[event["key"]] = ("running", "")
+            if event["node"] not in self._step_nodes:
+                self._step_nodes.add(event["node"])
+                output.show_host(event["host"])
+            output.line(event["host"], f"━━ {event['step_id']} {event['node']}/{event['check']}  $ {event['command']}")
+        elif kind == "step-result":
+            word, detail = result_summary(event)
+            self.statuses[event["key"]] = (word, detail)
+            output.line(event["host"], f"━━ {event['check']}: {detail}")
+        elif kind == "node-enter":
+            node = event["node"]
+            self._step_nodes.discard(node)
+            self.statuses = {k: v for k, v in self.statuses.items() if not k.startswith(f"{node}/")}
+        elif kind == "mutating-refused":
+            self.notify(f"Mutating step not run: {event['reason']}", severity="warning")
+        elif kind == "note":
+            self.notify("Note saved to the journal", timeout=2)
+        self.schedule_refresh()
+
+    def schedule_refresh(self) -> None:
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_after_refresh(self.refresh_all)
+
+    def refresh_all(self) -> None:
+        self._refresh_pending = False
+        s = self.session
+        states = {nid: node_state(s, nid, self.marks) for nid in s.playbook.nodes}
+        self.query_one(PlaybookTree).update_states(states, s.path, s.current)
+        if s.current:
+            node = s.engine.node(s.current)
+            self.query_one(StepPanel).show(s.current, node, s.plan(), self.statuses, s.status)
+        self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
+        self.query_one("#status", Static).update(self.status_line())
+        self.query_one("#note", Input).placeholder = f"Note on {s.current}: Enter saves it to the journal"
+        self.app.sub_title = f"{s.current} · {s.status}"
+        self.after_change()
+
+    def status_line(self) -> Text:
+        s = self.session
+        text = Text()
+        badge = {"ready": "READY", "running": "RUNNING", "question": "QUESTION"}.get(s.status, s.status.upper())
+        style = {
+            "running": "bold black on yellow",
+            "concluded": "bold black on green",
+            "question": "bold black on cyan",
+        }
+        text.append(f" {badge} ", style=style.get(s.status, "bold reverse"))
+        if self.auto:
+            text.append(" AUTO ", style="bold black on magenta")
+        if self.following is not None:
+            text.append(" FOLLOWING ", style="bold black on cyan")
+        steps = s.plan() if s.current else []
+        hint = {
+            "ready": f"  r runs {len(steps)} command(s) · a auto-advances · s skips · o overrides · b goes back",
+            "running": "  running… x cancels",
+            "question": "  w answers the question",
+            "concluded": f"  {(s.conclusion or {}).get('cause', '')}: p previews the report · ctrl+s exports it",
+            "unconcluded": f"  no conclusion: {s.unresolved_reason or ''}",
+        }.get(s.status, "")
+        if s.status == "ready" and not steps:
+            hint = "  r decides from what was found so far"
+        text.append(hint)
+        return text
+
+    def after_change(self) -> None:
+        """Open the question or the conclusion when the walk reaches one (once per visit)."""
+        s = self.session
+        visit = f"{s.current}#{len(s.path)}"
+        if self.app.screen is not self:
+            return
+        if s.status == "question" and self.asked_for != visit:
+            self.asked_for = visit
+            self.action_answer()
+        elif s.finished and self.shown_end_for != visit:
+            self.shown_end_for = visit
+            self.app.call_later(self.app.run_action, "show_conclusion")
+
+    def update_hostbar(self) -> None:
+        s = self.session
+        states = {}
+        for host in s.inventory.hosts.values():
+            states[host.name] = s.transport_for(host).connection_state(host)
+        mode = "replay" if s.options.mode == "replay" else ""
+        self.query_one(HostBar).show(states, mode)
+
+    # ---- workers ------------------------------------------------------------------------
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def run_steps(self, auto: bool = False) -> str:
+        s = self.session
+        status = s.status
+        while True:
+            task = asyncio.ensure_future(s.run_current())
+            try:
+                status = await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+                status = "cancelled"
+            if status == "cancelled":
+                if s.status == "running":  # the session leaves this to its driver
+                    s.status = "ready"
+                self.notify("Step cancelled; it stays current (r runs it again)", severity="warning")
+                self.auto = False
+            if not (auto and self.auto) or s.status != "ready":
+                break
+            if any(step.mutating for step in s.plan()):
+                self.notify("Auto-advance stops before a mutating step: r runs it", severity="warning")
+                break
+        if not s.finished and s.status != "question":
+            self.auto = False
+        self.schedule_refresh()
+        return status
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def answer_question(self, value: str) -> None:
+        await self.session.answer(value)
+        self.schedule_refresh()
+        if self.auto and self.session.status == "ready":
+            self.run_steps(auto=True)
+
+    @work(exclusive=True, group="follow", exit_on_error=False)
+    async def follow_log(self, steps: list[PlannedStep]) -> list[FollowResult]:
+        s = self.session
+        stop = self.following = asyncio.Event()
+        output = self.query_one(OutputTabs)
+        self.schedule_refresh()
+        url = None if s.options.mode == "replay" else s.engine.global_vars().get("public_url")
+        output.show_host(steps[0].host.name)
+        try:
+
+            async def one(step: PlannedStep) -> FollowResult:
+                host = step.host.name
+                output.line(host, f"━━ following on {host}: {step.follow}  (f or x stops)")
+                return await follow(
+                    step,
+                    s.transport_for(step.host),
+                    stop,
+                    lambda _stream, text: output.feed(host, text),
+                    lambda line: output.line(host, f"→ {line}"),
+                    probe_url=url if step is steps[0] else None,
+                )
+
+            results = await asyncio.gather(*(one(step) for step in steps))
+        finally:
+            self.following = None
+            self.schedule_refresh()
+        for result in results:
+            output.line(result.host, f"━━ stopped following: {result.lines} lines in {result.duration_s:.0f}s")
+            if result.error and "ended" not in result.error:
+                self.notify(f"Follow on {result.host}: {result.error}", severity="warning")
+            s.note(result.summary())
+        return list(results)
+
+    # ---- actions ------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.session.status == "running"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        s = self.session
+        if action in ("run", "rerun", "skip", "override", "back") and self.busy:
+            return None
+        if action == "answer" and s.status != "question":
+            return None
+        return True
+
+    def action_run(self) -> None:
+        s = self.session
+        if s.status == "question":
+            self.action_answer()
+        elif s.status == "ready":
+            self.run_steps(auto=False)
+        elif s.finished:
+            self.app.call_later(self.app.run_action, "show_conclusion")
+
+    def action_auto(self) -> None:
+        self.auto = not self.auto
+        self.notify(
+            "Auto-advance on: read-only steps run until a question or a conclusion" if self.auto else "Auto-advance off"
+        )
+        if self.auto and self.session.status == "ready" and not any(x.mutating for x in self.session.plan()):
+            self.run_steps(auto=True)
+        self.schedule_refresh()
+
+    def action_rerun(self) -> None:
+        s = self.session
+        node = s.engine.node(s.current) if s.current else None
+        if not (node and node.checks and s.status == "ready"):
+            earlier = [n for n in s.path[:-1] if s.engine.node(n).checks]
+            if not earlier:
+                self.notify("Nothing was run yet", severity="warning")
+                return
+            s.back(earlier[-1])
+        self.run_steps(auto=False)
+
+    def action_cancel(self) -> None:
+        if self.following is not None:
+            self.following.set()
+        elif self.session.cancel():
+            self.notify("Cancelling…")
+        else:
+            self.notify("Nothing is running")
+
+    def action_skip(self) -> None:
+        s = self.session
+        if s.finished:
+            self.notify("The walk is over: b goes back to a node", severity="warning")
+            return
+        s.skip("skipped by the engineer")
+
+    def action_answer(self) -> None:
+        s = self.session
+        node = s.engine.node(s.current or "")
+        q = node.question
+        if q is None or s.status != "question":
+            return
+
+        def answered(value: str | None) -> None:
+            if value:
+                self.answer_question(value)
+
+        choices = [(c.value, c.label or c.value) for c in q.choices]
+        self.app.push_screen(QuestionScreen(q.prompt, choices, q.default, " ".join(node.why.split())), answered)
+
+    def action_override(self) -> None:
+        s = self.session
+        options = finding_options([f for f in s.state.active_findings() if f.severity != "info"])
+        options += finding_options([f for f in s.state.active_findings() if f.severity == "info"])
+        prev = s.path[-2] if len(s.path) > 1 else None
+        if prev:
+            for t in targets(s.engine.node(prev)):
+                if t != s.current:
+                    options.append((f"goto:{t}", f"Take the branch {prev} → {t} instead of {s.current}"))
+        taken = {key for key, _ in options}
+        options += [
+            (f"goto:{n}", f"Go to {n}") for n in s.playbook.nodes if f"goto:{n}" not in taken and n not in s.path
+        ]
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if not result:
+                return
+            key, reason = result
+            kind, _, target = key.partition(":")
+            reason = reason or "the engineer disagrees with the verdict"
+            try:
+                if kind == "finding":
+                    s.override(finding=target, reason=reason)
+                else:
+                    s.override(goto=target, reason=reason)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error")
+
+        self.app.push_screen(
+            ChooseScreen(
+                "Override a verdict",
+                options,
+                reason="",
+                help="Pick what you disagree with, then say why (Enter). It is recorded as an override.",
+            ),
+            chosen,
+        )
+
+    def action_back(self) -> None:
+        s = self.session
+        visited = [n for n in s.path if n != s.current or s.finished]
+        if not visited:
+            self.notify("No visited node to go back to", severity="warning")
+            return
+        options = [(n, f"{i}. {n}: {s.engine.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result:
+                self.go_back(result[0])
+
+        self.app.push_screen(
+            ChooseScreen("Go back to a visited node", options, help="What was found after it is set aside."), chosen
+        )
+
+    def go_back(self, node_id: str) -> None:
+        try:
+            self.session.back(node_id)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+
+    def on_playbook_tree_back_requested(self, message: PlaybookTree.BackRequested) -> None:
+        s = self.session
+        node = message.node
+        if node not in s.path or (node == s.current and not s.finished) or self.busy:
+            self.notify(f"{node}: {s.engine.node(node).title}", timeout=3)
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.go_back(node)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Go back to {node}?", "What was found after it is set aside; the journal keeps it."),
+            confirmed,
+        )
+
+    def action_note(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    def action_focus_tree(self) -> None:
+        self.query_one(PlaybookTree).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "note":
+            self.save_draft()
+
+    def save_draft(self) -> None:
+        note = self.query_one("#note", Input)
+        if note.value.strip():
+            self.session.note(note.value)
+            note.value = ""
+
+    def follow_steps(self) -> list[PlannedStep]:
+        s = self.session
+        for node_id in reversed(s.path):
+            steps = [x for x in s.engine.plan(node_id, s.state) if x.follow]
+            if steps:
+                return steps
+        return []
+
+    def action_follow(self) -> None:
+        if self.following is not None:
+            self.following.set()
+            return
+        steps = self.follow_steps()
+        if not steps:
+            self.notify("No log to follow on this path", severity="warning")
+            return
+        self.follow_log(steps)
+
+    def action_copy(self) -> None:
+        steps = self.session.plan()
+        if not steps:
+            self.notify("This step runs no command", severity="warning")
+            return
+        self.app.copy_to_clipboard(commands_text(steps))
+        self.notify(f"Copied {len(steps)} command(s) to the clipboard")

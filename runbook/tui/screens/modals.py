@@ -1,0 +1,249 @@
+"""Modal dialogs: host key, mutating step, question, override, back, confirm, help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from runbook.engine import Finding, PlannedStep
+
+
+class Dialog(ModalScreen[Any]):
+    """A centred box with a title; subclasses fill it."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close")]
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > Vertical {
+        width: 90; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    Dialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    Dialog .dialog-body { height: auto; max-height: 20; }
+    Dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    Dialog .buttons Button { margin-left: 1; }
+    Dialog OptionList { height: auto; max-height: 14; }
+    Dialog Input { margin-top: 1; }
+    """
+    title_text = ""
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class HostKeyScreen(Dialog):
+    """An unknown host key: show the fingerprint; trust once, trust and record, or abort."""
+
+    BINDINGS = [
+        Binding("o", "choose('trust-once')", "Trust once"),
+        Binding("r", "choose('trust-recorded')", "Trust and record"),
+        Binding("escape,a", "choose('abort')", "Abort"),
+    ]
+
+    def __init__(self, host: str, address: str, fingerprint: str) -> None:
+        super().__init__()
+        self.host, self.address, self.fingerprint = host, address, fingerprint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Unknown host key: {self.host}", classes="dialog-title")
+            yield Static(
+                Text.assemble(
+                    f"{self.host} ({self.address}) presented a key that known_hosts does not hold.\n\n",
+                    ("Fingerprint: ", "bold"),
+                    (self.fingerprint, "bold yellow"),
+                    "\n\nCompare it with the key you expect (ssh-keyscan from a trusted place, or "
+                    "your inventory of host keys) before trusting it.",
+                ),
+                classes="dialog-body",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Trust once [o]", id="trust-once")
+                yield Button("Trust and record [r]", id="trust-recorded", variant="warning")
+                yield Button("Abort [a]", id="abort", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#abort", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_choose(self, decision: str) -> None:
+        self.dismiss(decision)
+
+
+class MutatingScreen(Dialog):
+    """A step that changes a host: the exact commands and hosts; nothing runs without a yes."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Run it"), Binding("escape,n", "answer(False)", "Do not run")]
+
+    def __init__(self, steps: list[PlannedStep]) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("These commands change the hosts they run on:\n\n")
+        for s in self.steps:
+            text.append(f"{s.host.name}", style="bold")
+            text.append(f" · {s.check.id}\n")
+            text.append(f"  $ {s.command}\n", style="bold magenta")
+        text.append("\nRun them? (the journal records your decision)")
+        with Vertical():
+            yield Label("Mutating step", classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(text)
+            with Horizontal(classes="buttons"):
+                yield Button("Do not run [n]", id="no", variant="primary")
+                yield Button("Run it [y]", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class QuestionScreen(Dialog):
+    """A question node: pick an answer (number keys or arrows and Enter)."""
+
+    def __init__(self, prompt: str, choices: list[tuple[str, str]], default: str, why: str = "") -> None:
+        super().__init__()
+        self.prompt, self.choices, self.default, self.why = prompt, choices, default, why
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.prompt, classes="dialog-title")
+            if self.why:
+                yield Static(Text(self.why, style="dim"), classes="dialog-body")
+            yield OptionList(
+                *[
+                    Option(f"{i}. {label}" + ("  (default)" if value == self.default else ""), id=value)
+                    for i, (value, label) in enumerate(self.choices, 1)
+                ],
+                id="choices",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = next((i for i, (v, _) in enumerate(self.choices) if v == self.default), 0)
+        options.focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.character and event.character.isdigit():
+            index = int(event.character) - 1
+            if 0 <= index < len(self.choices):
+                event.stop()
+                self.dismiss(self.choices[index][0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class ChooseScreen(Dialog):
+    """Pick one of a list, optionally with a reason: back to a node, override a verdict."""
+
+    def __init__(
+        self, title: str, options: list[tuple[str, str]], *, reason: str | None = None, help: str = ""
+    ) -> None:
+        super().__init__()
+        self.title_text, self.options, self.reason, self.help = title, options, reason, help
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="dialog-title")
+            if self.help:
+                yield Static(Text(self.help, style="dim"))
+            yield OptionList(*[Option(label, id=key) for key, label in self.options], id="options")
+            if self.reason is not None:
+                yield Input(value=self.reason, placeholder="Why? (recorded in the journal and the report)", id="reason")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if self.reason is None:
+            self.dismiss((event.option.id, ""))
+        else:
+            self.query_one("#reason", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            options.focus()
+            return
+        option = options.get_option_at_index(options.highlighted)
+        self.dismiss((option.id, event.value.strip()))
+
+
+class ConfirmScreen(Dialog):
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.body)
+            with Horizontal(classes="buttons"):
+                yield Button("No [n]", id="no", variant="primary")
+                yield Button("Yes [y]", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpScreen(Dialog):
+    BINDINGS = [Binding("escape,question_mark,q,f1", "dismiss_none", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen > Vertical { width: 80; }
+    """
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for key, what in self.rows:
+            text.append(f"{key:>12}  ", style="bold")
+            text.append(f"{what}\n")
+        text.append(
+            "\nTree: arrows move, Enter on a visited node goes back to it.\n"
+            "Output: one tab per host; click a tab or use the arrows on the tab bar.\n"
+            "ctrl+p opens the command palette with every action.\n"
+            "The journal is written as you go: quitting never loses anything (runbook resume).",
+            style="dim",
+        )
+        with Vertical():
+            yield Label("Keys", classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(text)
+
+
+def finding_options(findings: list[Finding]) -> list[tuple[str, str]]:
+    out, seen = [], set()
+    for f in findings:
+        if f.id in seen:
+            continue
+        seen.add(f.id)
+        out.append((f"finding:{f.id}", f"Dismiss finding [{f.severity}] {f.title} ({f.node})"))
+    return out
