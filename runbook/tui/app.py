@@ -188,7 +188,8 @@ class RunbookApp(App[int]):
                     with contextlib.suppress(Exception):
                         await worker.wait()
         await self.close_session()
-        self.exit(0 if self.session.status == "concluded" else 1)
+        code = 0 if self.session.status == "concluded" else 1
+        self.exit(code, return_code=code)
 
     async def close_session(self) -> None:
         if self.closed:

@@ -82,6 +82,8 @@ class MainScreen(Screen[None]):
         self._start = start
         self._refresh_pending = False
         self._step_nodes: set[str] = set()
+        #: node entries so far: a question or a conclusion opens once per entry
+        self.visits = 0
 
     # ---- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -141,6 +143,7 @@ class MainScreen(Screen[None]):
             output.line(event["host"], f"━━ {event['check']}: {detail}")
         elif kind == "node-enter":
             node = event["node"]
+            self.visits += 1
             self._step_nodes.discard(node)
             self.statuses = {k: v for k, v in self.statuses.items() if not k.startswith(f"{node}/")}
         elif kind == "mutating-refused":
@@ -198,7 +201,7 @@ class MainScreen(Screen[None]):
     def after_change(self) -> None:
         """Open the question or the conclusion when the walk reaches one (once per visit)."""
         s = self.session
-        visit = f"{s.current}#{len(s.path)}"
+        visit = f"{s.current}#{self.visits}"
         if self.app.screen is not self:
             return
         if s.status == "question" and self.asked_for != visit:
@@ -440,6 +443,7 @@ class MainScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "note":
             self.save_draft()
+            self.action_focus_tree()
 
     def save_draft(self) -> None:
         note = self.query_one("#note", Input)

@@ -99,7 +99,7 @@ class MutatingScreen(Dialog):
         with Vertical():
             yield Label("Mutating step", classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield Static(text)
+                yield Static(text, id="commands")
             with Horizontal(classes="buttons"):
                 yield Button("Do not run [n]", id="no", variant="primary")
                 yield Button("Run it [y]", id="yes", variant="error")
