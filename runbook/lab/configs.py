@@ -136,14 +136,15 @@ pid-file=/run/dnsmasq/dnsmasq.pid
 """
 
 
-def dns_records(missing: Iterable[str] = ()) -> str:
-    """The A records dns1 serves; names of `missing` hosts are left out (the DNS fault)."""
+def dns_records(missing: Iterable[str] = (), moved: dict[str, str] | None = None) -> str:
+    """The A records dns1 serves: `missing` hosts are left out, `moved` ones get another address."""
     gone = set(missing)
+    moved = moved or {}
     lines = [f"# {DOMAIN} records"]
     for host in HOSTS.values():
         if host.name in gone:
             continue
-        lines.append(f"{host.address}\t{host.fqdn}")
+        lines.append(f"{moved.get(host.name, host.address)}\t{host.fqdn}")
     return "\n".join(lines) + "\n"
 
 

@@ -82,8 +82,44 @@ FAULTS: dict[str, Fault] = {
             504,
             r"upstream timed out \(110: Connection timed out\) while connecting to upstream",
         ),
+        # beyond the guide's list: the same causes, different evidence
+        Fault(
+            "dns-wrong-address",
+            "(extra) dns1 answers the backend's name with an old address nobody holds",
+            "dns-failure",
+            504,
+            r"upstream timed out \(110: Connection timed out\) while connecting to upstream"
+            r".*upstream: \"http://198\.18\.0\.1[34]:8080/",
+        ),
+        Fault(
+            "dns-down",
+            "(extra) dnsmasq on dns1 is stopped: nginx's run-time lookups time out",
+            "dns-failure",
+            502,
+            r"could not be resolved \(110: Operation timed out\)",
+            per_backend=False,
+        ),
+        Fault(
+            "firewall-reject",
+            "(extra) an iptables rule on the backend rejects the gateway with a TCP reset",
+            "network-blocked",
+            502,
+            r"connect\(\) failed \(111: Connection refused\) while connecting to upstream",
+        ),
     )
 }
+
+#: the faults issue 4 lists, one per cause in the guide (the others are extras)
+GUIDE_FAULTS = [
+    "healthy",
+    "backend-down",
+    "backend-crash",
+    "backend-slow",
+    "gateway-misconfigured",
+    "dns-failure",
+    "malformed-response",
+    "firewall",
+]
 
 
 def fault_lines() -> list[str]:

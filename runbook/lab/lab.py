@@ -47,6 +47,9 @@ from runbook.lab.topology import (
 )
 
 HERE = Path(__file__).resolve().parent
+DNS_FAULTS = ("dns-failure", "dns-wrong-address")
+#: where dns-wrong-address sends each backend's name: addresses nobody holds any more
+STALE_ADDRESSES = {"app1": "198.18.0.13", "app2": "198.18.0.14"}
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 REQUIRED_PROGRAMS = {
     "ip": "iproute2",
@@ -772,7 +775,8 @@ class Lab:
             raise LabError(f"fault {name} is lab-wide and takes no --host")
         if not self.is_up():
             raise LabError("the lab is not up (try: runbook lab up)")
-        dns_changed = self.reset(keep_dns=(name == "dns-failure" and targets))
+        # a per-host DNS fault keeps the other name's records (and nginx's cache of them) as is
+        dns_changed = self.reset(keep_dns=bool(name in DNS_FAULTS and targets))
         dns_changed |= self.apply(fault, targets)
         if dns_changed:
             # let nginx's resolver cache (valid=1s) forget the old answers
@@ -789,16 +793,18 @@ class Lab:
         """Undo any fault; True when dns1's records changed."""
         for host in BACKENDS:
             _write(self.fs(host.name) / "run/app/control.json", json.dumps({"mode": "healthy"}))
+        dns_restarted = False
         for name, host in HOSTS.items():
             if sorted(self.service_status(name).get("running", {})) != sorted(host.services):
                 self.reconcile(name, list(host.services))
+                dns_restarted |= name == DNS.name
         for host in [*BACKENDS, GATEWAY]:
             self.exec_in(host.name, ["iptables", "-F"], check=False)
         if self.write_site(self.fs(GATEWAY.name), release=_release()):
             self.reload_nginx()
         if keep_dns:
-            return False
-        return self.set_dns_records([])
+            return dns_restarted
+        return self.set_dns_records() or dns_restarted
 
     def apply(self, fault: Fault, targets: list[str]) -> bool:
         """Make `fault` on `targets`; True when dns1's records changed."""
@@ -816,39 +822,34 @@ class Lab:
             if self.write_site(self.fs(GATEWAY.name), release=_release(), bad_port_hosts=targets):
                 self.reload_nginx()
         elif fault.name == "dns-failure":
-            return self.set_dns_records(targets)
-        elif fault.name == "firewall":
+            return self.set_dns_records(missing=targets)
+        elif fault.name == "dns-wrong-address":
+            return self.set_dns_records(moved={h: STALE_ADDRESSES[h] for h in targets})
+        elif fault.name == "dns-down":
+            self.reconcile(DNS.name, [s for s in DNS.services if s != "dnsmasq"])
+            return True
+        elif fault.name in ("firewall", "firewall-reject"):
+            action = ["DROP"] if fault.name == "firewall" else ["REJECT", "--reject-with", "tcp-reset"]
+            rule = ["-s", f"{GATEWAY.address}/32", "-p", "tcp", "--dport", str(APP_PORT), "-j", *action]
             for h in targets:
-                self.exec_in(
-                    h,
-                    [
-                        "iptables",
-                        "-A",
-                        "INPUT",
-                        "-s",
-                        f"{GATEWAY.address}/32",
-                        "-p",
-                        "tcp",
-                        "--dport",
-                        str(APP_PORT),
-                        "-j",
-                        "DROP",
-                    ],
-                )
+                self.exec_in(h, ["iptables", "-A", "INPUT", *rule])
         return False
 
-    def set_dns_records(self, missing: list[str]) -> bool:
+    def set_dns_records(self, missing: list[str] = (), moved: dict[str, str] | None = None) -> bool:  # type: ignore[assignment]
+        """Make dns1 serve these records and wait until it does; True when they changed."""
+        moved = moved or {}
         path = self.fs(DNS.name) / "run/dnsmasq/lab.hosts"
-        text = configs.dns_records(missing)
+        text = configs.dns_records(missing, moved)
         if path.exists() and path.read_text() == text:
             return False
         _write(path, text)
         # SIGHUP: dnsmasq clears its cache and re-reads addn-hosts
         self.exec_in(DNS.name, ["pkill", "-HUP", "-x", "dnsmasq"], check=False)
+        expected = {h.name: [] if h.name in missing else [moved.get(h.name, h.address)] for h in BACKENDS}
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             answers = {h.name: dns_query_a(DNS.address, h.fqdn, timeout=0.5) for h in BACKENDS}
-            if all((a is not None and bool(a[1]) == (name not in missing)) for name, a in answers.items()):
+            if all(a is not None and a[1] == expected[n] for n, a in answers.items()):
                 return True
             time.sleep(0.05)
         raise LabError("dns1 did not pick up its new records")

@@ -1,4 +1,4 @@
-"""The live lab fixture: brought up once per test session, removed at the end."""
+"""The live lab fixture: brought up once per test module, removed after it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ def lab_skip_reason() -> str | None:
     return f"live lab unavailable: {problem}" if problem else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    """The lab, up for the whole session and locked against other lab commands meanwhile.
+    """The lab, up for one test module and locked against other lab commands meanwhile.
+
+    Module scope, not session: the lock is held only while a module's lab tests run (a
+    session fixture would hold it until the last test of the whole run), and `up` is cheap.
 
     A lab that was already up (someone is using it) is reused, left healthy and not taken
     down at the end; `lab.preexisting` tells destructive tests to stay away from it.

@@ -132,12 +132,13 @@ def test_healthy_lab_answers_200(healthy_lab: Lab) -> None:
 def test_fault_is_what_a_client_and_the_gateway_see(lab: Lab, name: str) -> None:
     fault = FAULTS[name]
     result = lab.set_fault(name)
-    assert result.hosts == ["app1", "app2"]
+    targets = ["app1", "app2"] if fault.per_backend else []
+    assert result.hosts == targets
     assert result.client_statuses == [fault.client_status]
     assert get().status_code == fault.client_status
     log = gateway_error_log(lab)
     assert fault.log_pattern and re.search(fault.log_pattern, log), log
-    assert lab.status()["fault"] == {"fault": name, "hosts": ["app1", "app2"]}
+    assert lab.status()["fault"] == {"fault": name, "hosts": targets}
 
 
 def test_faults_reset_to_healthy(lab: Lab) -> None:
@@ -164,6 +165,21 @@ def test_firewall_rule_is_visible_on_the_backend(lab: Lab) -> None:
     rules = ssh(lab, "app1", "iptables -S INPUT").stdout
     assert "-A INPUT -s 198.18.0.2/32 -p tcp -m tcp --dport 8080 -j DROP" in rules
     assert "DROP" not in ssh(lab, "app2", "iptables -S INPUT").stdout
+
+
+def test_dns_wrong_address_on_one_name(lab: Lab) -> None:
+    lab.set_fault("dns-wrong-address", ["app2"])
+    assert dns_query_a("198.18.0.53", "app2.lab.internal") == (0, ["198.18.0.14"])
+    result = ssh(lab, "gw1", "getent hosts app2.lab.internal app1.lab.internal")
+    assert "198.18.0.14" in result.stdout and "198.18.0.3" in result.stdout
+
+
+def test_dns_down_stops_dnsmasq(lab: Lab) -> None:
+    lab.set_fault("dns-down")
+    assert dns_query_a("198.18.0.53", "app1.lab.internal", timeout=0.5) is None
+    assert ssh(lab, "dns1", "pgrep -x dnsmasq").returncode == 1
+    lab.set_fault("healthy")
+    assert dns_query_a("198.18.0.53", "app1.lab.internal") == (0, ["198.18.0.3"])
 
 
 def test_dns_failure_on_one_name(lab: Lab) -> None:
