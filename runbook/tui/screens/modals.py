@@ -65,9 +65,9 @@ class HostKeyScreen(Dialog):
                 classes="dialog-body",
             )
             with Horizontal(classes="buttons"):
-                yield Button("Trust once [o]", id="trust-once")
-                yield Button("Trust and record [r]", id="trust-recorded", variant="warning")
-                yield Button("Abort [a]", id="abort", variant="error")
+                yield Button("Trust once (o)", id="trust-once")
+                yield Button("Trust and record (r)", id="trust-recorded", variant="warning")
+                yield Button("Abort (a)", id="abort", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#abort", Button).focus()
@@ -101,8 +101,8 @@ class MutatingScreen(Dialog):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(text, id="commands")
             with Horizontal(classes="buttons"):
-                yield Button("Do not run [n]", id="no", variant="primary")
-                yield Button("Run it [y]", id="yes", variant="error")
+                yield Button("Do not run (n)", id="no", variant="primary")
+                yield Button("Run it (y)", id="yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -198,8 +198,8 @@ class ConfirmScreen(Dialog):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(self.body)
             with Horizontal(classes="buttons"):
-                yield Button("No [n]", id="no", variant="primary")
-                yield Button("Yes [y]", id="yes", variant="error")
+                yield Button("No (n)", id="no", variant="primary")
+                yield Button("Yes (y)", id="yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -42,8 +42,8 @@ class StartScreen(Screen[dict[str, str]]):
             yield Label("Ticket or incident link")
             yield Input(self.incident.get("ticket", ""), id="ticket", placeholder="https://... (optional)")
             with Horizontal(id="start-buttons"):
-                yield Button("Skip [esc]", id="skip")
-                yield Button("Start [enter]", id="start", variant="primary")
+                yield Button("Skip (esc)", id="skip")
+                yield Button("Start (enter)", id="start", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:

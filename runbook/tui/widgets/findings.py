@@ -33,12 +33,12 @@ class FindingsTable(DataTable[Text | str]):
         for f in rows:
             gone = (f.node, f.id) in dismissed
             style = "strike dim" if gone else SEVERITY_STYLES.get(f.severity, "")
-            evidence = (f.evidence or "").strip().splitlines()
+            evidence = " ⏎ ".join(line.strip() for line in (f.evidence or "").splitlines() if line.strip())
             self.add_row(
                 Text("overridden" if gone else f.severity, style=style),
                 f.host or "-",
                 Text(f.title, style="strike" if gone else ""),
-                Text(evidence[-1][:160] if evidence else "", style="dim"),
+                Text(evidence[:160] + ("…" if len(evidence) > 160 else ""), style="dim"),
                 Text(f.node, style="dim"),
             )
         self.border_title = f"Findings ({sum(1 for f in rows if (f.node, f.id) not in dismissed)})"

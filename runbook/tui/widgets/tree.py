@@ -29,7 +29,7 @@ class PlaybookTree(Tree[str]):
     """Nodes laid out along the default path; other branches hang under the node taking them."""
 
     DEFAULT_CSS = """
-    PlaybookTree { padding: 0 1; }
+    PlaybookTree { padding: 0 1; overflow-x: hidden; }
     """
 
     @dataclass

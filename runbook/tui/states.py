@@ -1,0 +1,147 @@
+"""The app's main states, reproducibly: shared by the screenshot script and the snapshot tests.
+
+Each state is an app on a fixture (a replayed lab scenario, or the local test playbook) and a
+few key presses. `frozen()` pins the clock and the session id so screens compare byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from runbook.headless import RunConfig
+from runbook.tui.app import RunbookApp
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "tui" / "fixtures"
+LAB = FIXTURES / "lab-502.jsonl"
+LOCAL = FIXTURES / "local.yaml"
+LOCAL_INVENTORY = FIXTURES / "local-inventory.yaml"
+LOCAL_REPLAY = FIXTURES / "local-replay.jsonl"
+INCIDENT = {"title": "Checkout API answers 502", "severity": "SEV2", "responder": "oncall", "ticket": "INC-4242"}
+
+Driver = Callable[[Any], Awaitable[None]]
+
+
+@contextlib.contextmanager
+def frozen(ts: str = "2026-11-22T03:04:05.000Z") -> Iterator[None]:
+    """A fixed clock and session id, so journals, reports and screens repeat exactly."""
+    with (
+        mock.patch("runbook.journal.utcnow", lambda: ts),
+        mock.patch("runbook.checks.runner.utcnow", lambda: ts),
+        mock.patch("runbook.session.uuid.uuid4", lambda: uuid.UUID(int=0x5EED)),
+    ):
+        yield
+
+
+def journal_path(name: str) -> Path:
+    directory = Path(tempfile.gettempdir()) / "runbook-tui-states"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.jsonl"
+    path.unlink(missing_ok=True)
+    return path
+
+
+def lab_app(name: str, *, ask: bool = False) -> RunbookApp:
+    cfg = RunConfig(playbook="502-bad-gateway", scenario=str(LAB), journal=str(journal_path(name)), incident=INCIDENT)
+    return RunbookApp(cfg, export_dir=journal_path(name).parent, ask_incident=ask)
+
+
+def local_app(name: str, *, replay: bool = False) -> RunbookApp:
+    journal = str(journal_path(name))
+    if replay:
+        cfg = RunConfig(playbook=str(LOCAL), scenario=str(LOCAL_REPLAY), journal=journal, incident=INCIDENT)
+    else:
+        cfg = RunConfig(
+            playbook=str(LOCAL), inventory=str(LOCAL_INVENTORY), transport="local", journal=journal, incident=INCIDENT
+        )
+    return RunbookApp(cfg, export_dir=journal_path(name).parent, ask_incident=False)
+
+
+async def settle(pilot: Any) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(pilot: Any, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise TimeoutError("the app did not reach the expected state")
+        await pilot.pause(0.05)
+
+
+async def steps(pilot: Any, count: int) -> None:
+    for _ in range(count):
+        if pilot.app.session.finished:
+            return
+        await pilot.press("r")
+        await settle(pilot)
+
+
+async def drive_start(pilot: Any) -> None:
+    await pilot.pause()
+
+
+async def drive_running(pilot: Any) -> None:
+    await pilot.pause()
+    await pilot.press("s")  # look -> slow, the default branch
+    await settle(pilot)
+    await pilot.press("r")
+    app = pilot.app
+    await until(pilot, lambda: any("waiting" in line for line in app.main.query_one("#log-out-local").lines))
+    await pilot.pause(0.2)
+
+
+async def drive_finding(pilot: Any) -> None:
+    await pilot.pause()
+    await steps(pilot, 2)
+    await pilot.pause(0.2)
+
+
+async def drive_question(pilot: Any) -> None:
+    from runbook.tui.screens.modals import QuestionScreen
+
+    await pilot.pause()
+    await steps(pilot, 1)
+    await until(pilot, lambda: isinstance(pilot.app.screen, QuestionScreen))
+    await pilot.pause(0.2)
+
+
+async def drive_conclusion(pilot: Any) -> None:
+    await pilot.pause()
+    await steps(pilot, 20)
+    await pilot.pause(0.3)
+
+
+async def drive_report(pilot: Any) -> None:
+    await drive_conclusion(pilot)
+    await pilot.press("p")
+    await pilot.pause(0.5)
+
+
+async def drive_help(pilot: Any) -> None:
+    await drive_finding(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause(0.2)
+
+
+#: name -> (make the app, drive it there)
+STATES: dict[str, tuple[Callable[[], RunbookApp], Driver]] = {
+    "start": (lambda: lab_app("start", ask=True), drive_start),
+    "running": (lambda: local_app("running"), drive_running),
+    "finding": (lambda: lab_app("finding"), drive_finding),
+    "question": (lambda: local_app("question", replay=True), drive_question),
+    "conclusion": (lambda: lab_app("conclusion"), drive_conclusion),
+    "report": (lambda: lab_app("report"), drive_report),
+    "help": (lambda: lab_app("help"), drive_help),
+}
