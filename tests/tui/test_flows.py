@@ -22,7 +22,7 @@ from runbook.tui.screens.modals import (
 from runbook.tui.screens.report import ReportScreen
 from runbook.tui.screens.start import StartScreen
 
-from .conftest import events_of, lab_config, local_config, settle, wait_for
+from .conftest import LAB_SCENARIO, events_of, lab_config, local_config, settle, wait_for
 
 SIZE = (120, 40)
 
@@ -246,3 +246,35 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
         assert app.current_theme.dark != dark
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any(t.startswith("Run step") for t in titles) and any(t.startswith("Export") for t in titles)
+
+
+async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
+    from runbook.headless import config_from_journal
+    from runbook.journal import read_journal
+
+    journal = tmp_path / "j.jsonl"
+    app = RunbookApp(lab_config(journal), export_dir=tmp_path, ask_incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert app.session.current == "gateway-log"
+        await pilot.press("e")  # runs backend-health again (the current node has not run)
+        await settle(pilot, app)
+        assert app.session.current == "gateway-log"
+        assert [e["to"] for e in events_of(app, "back")] == ["backend-health"]
+        await pilot.press("q")
+    assert app.return_code == 1
+    events = read_journal(journal)
+    cfg = config_from_journal(events, str(journal))
+    cfg.scenario = str(LAB_SCENARIO)  # the journal names the scenario, not its (test fixture) path
+    resumed = RunbookApp(cfg, resume_events=events, export_dir=tmp_path)
+    async with resumed.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(resumed.screen, MainScreen)
+        assert resumed.session.current == "gateway-log"
+        await run_until_end(pilot, resumed)
+        assert resumed.session.status == "concluded"
+    assert len([e for e in read_journal(journal) if e["type"] == "session-start"]) == 1

@@ -47,7 +47,7 @@ ACTIONS: list[tuple[str, str, str, bool]] = [
 ACTION_HELP = {
     "run": "run the current step on its hosts",
     "auto": "auto-advance: run read-only steps until a question or a conclusion (again: stop)",
-    "rerun": "run the step again (the last one run, if the current one has not run)",
+    "rerun": "run the last step again (the current one if it was cancelled)",
     "cancel": "cancel the running step (or stop following a log)",
     "skip": "skip the current step; the default branch is taken",
     "answer": "answer the current question",
@@ -319,10 +319,15 @@ class MainScreen(Screen[None]):
         self.schedule_refresh()
 
     def action_rerun(self) -> None:
+        """Run again the step run last: the current one if it was cancelled, else the one before."""
         s = self.session
-        node = s.engine.node(s.current) if s.current else None
-        if not (node and node.checks and s.status == "ready"):
+        cancelled = any(
+            key.startswith(f"{s.current}/") and word == "cancelled" for key, (word, _) in self.statuses.items()
+        )
+        if not (cancelled and s.status == "ready"):
             earlier = [n for n in s.path[:-1] if s.engine.node(n).checks]
+            if s.finished or not earlier:
+                earlier = [n for n in s.path if s.engine.node(n).checks]
             if not earlier:
                 self.notify("Nothing was run yet", severity="warning")
                 return

@@ -1,0 +1,187 @@
+"""TUI responsiveness: time to the first interactive frame, and key-press-to-repaint latency
+while 10,000 lines a second stream in across hosts. Printed, never asserted.
+
+    python benchmarks/bench_tui.py [--rate 10000] [--keys 60] [--seconds-before 1]
+
+1. First frame, real terminal: `runbook run 502-bad-gateway --scenario ...` in tmux, from the
+   spawn to the start screen on tmux's screen (polled every 10 ms; skipped without tmux).
+2. First frame, in process: from creating the app (playbook, scenario, journal) to the first
+   compositor refresh of the start screen (headless driver).
+3. Key latency while streaming: the main screen on the replayed lab fixture; a task feeds
+   step-output events through the app's session listener (the same path live output takes) at
+   RATE lines/s spread over every host tab; meanwhile the tree cursor is moved with a key and
+   the time to the first repaint showing the move is measured (median, p95, worst).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "tests" / "tui" / "fixtures" / "lab-502.jsonl"
+LINE = (
+    "2026/11/22 03:04:05 [error] 1234#1234: *{n} upstream timed out (110: Connection timed out) while reading "
+    'response header from upstream, client: 198.18.0.1, server: _, request: "GET /api/users HTTP/1.1"'
+)
+
+
+def first_frame_tmux() -> float | None:
+    tmux, runbook = shutil.which("tmux"), shutil.which("runbook")
+    if not tmux or not runbook:
+        return None
+    socket = f"runbook-bench-{os.getpid()}"
+    tmp = Path(tempfile.mkdtemp())
+    cmd = f"XDG_DATA_HOME={tmp} {runbook} run 502-bad-gateway --scenario {SCENARIO} --journal {tmp}/j.jsonl"
+    t0 = time.perf_counter()
+    subprocess.run([tmux, "-L", socket, "new-session", "-d", "-s", "b", "-x", "160", "-y", "48", cmd], check=True)
+    try:
+        while time.perf_counter() - t0 < 30:
+            screen = subprocess.run(
+                [tmux, "-L", socket, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
+            ).stdout
+            if "Incident title" in screen:
+                return time.perf_counter() - t0
+            time.sleep(0.01)
+        return None
+    finally:
+        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+
+
+def patch_refresh(screen: Any, stamps: list[float]) -> None:
+    original = screen._compositor_refresh
+
+    def refresh() -> None:
+        original()
+        stamps.append(time.perf_counter())
+
+    screen._compositor_refresh = refresh
+
+
+async def first_frame_in_process() -> float:
+    from runbook.headless import RunConfig
+    from runbook.tui.app import RunbookApp
+
+    tmp = Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    app = RunbookApp(RunConfig(playbook="502-bad-gateway", scenario=str(SCENARIO), journal=str(tmp / "j.jsonl")))
+    async with app.run_test(size=(160, 48)) as pilot:
+        while type(app.screen).__name__ != "StartScreen":
+            await pilot.pause(0.001)
+        stamps: list[float] = []
+        patch_refresh(app.screen, stamps)
+        app.screen.refresh()
+        while not stamps:
+            await asyncio.sleep(0.001)
+        return stamps[0] - t0
+
+
+async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
+    from runbook.headless import RunConfig
+    from runbook.tui.app import RunbookApp
+    from runbook.tui.widgets.tree import PlaybookTree
+
+    tmp = Path(tempfile.mkdtemp())
+    app = RunbookApp(
+        RunConfig(playbook="502-bad-gateway", scenario=str(SCENARIO), journal=str(tmp / "j.jsonl")),
+        ask_incident=False,
+    )
+    sent = 0
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        main = app.main
+        assert main is not None
+        hosts = list(main.query_one("OutputTabs").hosts)
+        tree = main.query_one(PlaybookTree)
+        tree.focus()
+        stamps: list[float] = []
+        patch_refresh(main, stamps)
+        stop = asyncio.Event()
+
+        async def stream() -> None:
+            nonlocal sent
+            tick = 0.01
+            per_tick = max(1, int(rate * tick))
+            start = time.perf_counter()
+            while not stop.is_set():
+                for i, host in enumerate(hosts):
+                    share = per_tick // len(hosts) + (1 if i < per_tick % len(hosts) else 0)
+                    text = "".join(LINE.format(n=sent + j) + "\n" for j in range(share))
+                    app.on_session_event(
+                        {
+                            "type": "step-output",
+                            "step_id": "s999",
+                            "key": "k",
+                            "host": host,
+                            "stream": "stdout",
+                            "text": text,
+                        }
+                    )
+                    sent += share
+                # keep the average rate whatever the loop's jitter
+                ahead = start + sent / rate - time.perf_counter()
+                await asyncio.sleep(max(ahead, 0))
+
+        feeder = asyncio.create_task(stream())
+        t_stream = time.perf_counter()
+        await asyncio.sleep(before_s)
+        latencies: list[float] = []
+        for i in range(keys):
+            key = "down" if (i // 8) % 2 == 0 else "up"
+            before = tree.cursor_line
+            t0 = time.perf_counter()
+            app.simulate_key(key)
+            while tree.cursor_line == before:
+                await asyncio.sleep(0.0005)
+            moved = time.perf_counter()
+            while not stamps or stamps[-1] < moved:
+                await asyncio.sleep(0.0005)
+            latencies.append(stamps[-1] - t0)
+            await asyncio.sleep(0.05)
+        stop.set()
+        await feeder
+        elapsed = time.perf_counter() - t_stream
+        kept = sum(len(log.lines) for log in main.query("Log").results())
+    latencies.sort()
+    return {
+        "lines": sent,
+        "rate": sent / elapsed,
+        "median_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "worst_ms": latencies[-1] * 1000,
+        "kept_lines": kept,
+        "keys": len(latencies),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=10_000, help="lines per second streamed in")
+    parser.add_argument("--keys", type=int, default=60, help="key presses measured")
+    parser.add_argument("--seconds-before", type=float, default=1.0, help="streaming before the first key")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    print(f"runbook TUI benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f})")
+    tmux = first_frame_tmux()
+    print(f"first frame, `runbook run` in tmux:  {tmux:.3f} s" if tmux else "first frame in tmux: skipped (no tmux)")
+    print(f"first frame, in process:             {asyncio.run(first_frame_in_process()):.3f} s")
+    r = asyncio.run(key_latency(args.rate, args.keys, args.seconds_before))
+    print(
+        f"key -> repaint while streaming {r['rate']:,.0f} lines/s ({r['lines']:,} lines, {r['keys']} keys): "
+        f"median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, worst {r['worst_ms']:.1f} ms; "
+        f"scrollback kept {r['kept_lines']:,} lines"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
