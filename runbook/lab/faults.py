@@ -85,11 +85,11 @@ FAULTS: dict[str, Fault] = {
         # beyond the guide's list: the same causes, different evidence
         Fault(
             "dns-wrong-address",
-            "(extra) dns1 answers the backend's name with an old address nobody holds",
+            "(extra) dns1 answers the backend's name with its old address, in a retired subnet",
             "dns-failure",
-            504,
-            r"upstream timed out \(110: Connection timed out\) while connecting to upstream"
-            r".*upstream: \"http://198\.18\.0\.1[34]:8080/",
+            502,
+            r"connect\(\) to 198\.19\.0\.[34]:8080 failed \(101: Network is unreachable\) "
+            r"while connecting to upstream",
         ),
         Fault(
             "dns-down",

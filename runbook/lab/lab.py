@@ -48,8 +48,10 @@ from runbook.lab.topology import (
 
 HERE = Path(__file__).resolve().parent
 DNS_FAULTS = ("dns-failure", "dns-wrong-address")
-#: where dns-wrong-address sends each backend's name: addresses nobody holds any more
-STALE_ADDRESSES = {"app1": "198.18.0.13", "app2": "198.18.0.14"}
+#: where dns-wrong-address sends each backend's name: the pre-migration subnet, which no lab
+#: host routes to any more (fails at once and the same way every time, unlike a dead
+#: neighbour on the bridge, where the first connect times out and later ones fail on ARP)
+STALE_ADDRESSES = {"app1": "198.19.0.3", "app2": "198.19.0.4"}
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 REQUIRED_PROGRAMS = {
     "ip": "iproute2",

@@ -41,7 +41,8 @@ def gateway_error_log(lab: Lab) -> str:
     return result.stdout
 
 
-def test_up_twice_is_safe(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+def test_up_twice_is_safe(healthy_lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    lab = healthy_lab
     pids = {h: lab.init_pid(h) for h in HOSTS}
     assert cli.main(["up"]) == 0
     out = capsys.readouterr().out
@@ -169,9 +170,9 @@ def test_firewall_rule_is_visible_on_the_backend(lab: Lab) -> None:
 
 def test_dns_wrong_address_on_one_name(lab: Lab) -> None:
     lab.set_fault("dns-wrong-address", ["app2"])
-    assert dns_query_a("198.18.0.53", "app2.lab.internal") == (0, ["198.18.0.14"])
+    assert dns_query_a("198.18.0.53", "app2.lab.internal") == (0, ["198.19.0.4"])
     result = ssh(lab, "gw1", "getent hosts app2.lab.internal app1.lab.internal")
-    assert "198.18.0.14" in result.stdout and "198.18.0.3" in result.stdout
+    assert "198.19.0.4" in result.stdout and "198.18.0.3" in result.stdout
 
 
 def test_dns_down_stops_dnsmasq(lab: Lab) -> None:
