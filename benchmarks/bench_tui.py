@@ -3,7 +3,7 @@ while 10,000 lines a second stream in across hosts. Printed, never asserted.
 
     python benchmarks/bench_tui.py [--rate 10000] [--keys 60] [--seconds-before 1]
 
-1. First frame, real terminal: `runbook run 502-bad-gateway --scenario ...` in tmux, from the
+1. First frame, real terminal: `runbook run {PLAYBOOK} --scenario ...` in tmux, from the
    spawn to the start screen on tmux's screen (polled every 10 ms; skipped without tmux).
 2. First frame, in process: from creating the app (playbook, scenario, journal) to the first
    compositor refresh of the start screen (headless driver).
@@ -29,6 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "tests" / "tui" / "fixtures" / "lab-502.jsonl"
+PLAYBOOK = ROOT / "tests" / "tui" / "fixtures" / "502-bad-gateway.yaml"  # the version it was recorded with
 LINE = (
     "2026/11/22 03:04:05 [error] 1234#1234: *{n} upstream timed out (110: Connection timed out) while reading "
     'response header from upstream, client: 198.18.0.1, server: _, request: "GET /api/users HTTP/1.1"'
@@ -41,7 +42,7 @@ def first_frame_tmux() -> float | None:
         return None
     socket = f"runbook-bench-{os.getpid()}"
     tmp = Path(tempfile.mkdtemp())
-    cmd = f"XDG_DATA_HOME={tmp} {runbook} run 502-bad-gateway --scenario {SCENARIO} --journal {tmp}/j.jsonl"
+    cmd = f"XDG_DATA_HOME={tmp} {runbook} run {PLAYBOOK} --scenario {SCENARIO} --journal {tmp}/j.jsonl"
     t0 = time.perf_counter()
     subprocess.run([tmux, "-L", socket, "new-session", "-d", "-s", "b", "-x", "160", "-y", "48", cmd], check=True)
     try:
@@ -73,7 +74,7 @@ async def first_frame_in_process() -> float:
 
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
-    app = RunbookApp(RunConfig(playbook="502-bad-gateway", scenario=str(SCENARIO), journal=str(tmp / "j.jsonl")))
+    app = RunbookApp(RunConfig(playbook=str(PLAYBOOK), scenario=str(SCENARIO), journal=str(tmp / "j.jsonl")))
     async with app.run_test(size=(160, 48)) as pilot:
         while type(app.screen).__name__ != "StartScreen":
             await pilot.pause(0.001)
@@ -92,7 +93,7 @@ async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp())
     app = RunbookApp(
-        RunConfig(playbook="502-bad-gateway", scenario=str(SCENARIO), journal=str(tmp / "j.jsonl")),
+        RunConfig(playbook=str(PLAYBOOK), scenario=str(SCENARIO), journal=str(tmp / "j.jsonl")),
         ask_incident=False,
     )
     sent = 0

@@ -21,6 +21,7 @@ from runbook.tui.app import RunbookApp
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "tui" / "fixtures"
 LAB = FIXTURES / "lab-502.jsonl"
+LAB_PLAYBOOK = FIXTURES / "502-bad-gateway.yaml"
 LOCAL = FIXTURES / "local.yaml"
 LOCAL_INVENTORY = FIXTURES / "local-inventory.yaml"
 LOCAL_REPLAY = FIXTURES / "local-replay.jsonl"
@@ -49,7 +50,7 @@ def journal_path(name: str) -> Path:
 
 
 def lab_app(name: str, *, ask: bool = False) -> RunbookApp:
-    cfg = RunConfig(playbook="502-bad-gateway", scenario=str(LAB), journal=str(journal_path(name)), incident=INCIDENT)
+    cfg = RunConfig(playbook=str(LAB_PLAYBOOK), scenario=str(LAB), journal=str(journal_path(name)), incident=INCIDENT)
     return RunbookApp(cfg, export_dir=journal_path(name).parent, ask_incident=ask)
 
 

@@ -12,13 +12,14 @@ from runbook.journal import read_journal
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAB_SCENARIO = FIXTURES / "lab-502.jsonl"
+LAB_PLAYBOOK = FIXTURES / "502-bad-gateway.yaml"  # the version the scenario was recorded with
 LOCAL_PLAYBOOK = FIXTURES / "local.yaml"
 LOCAL_INVENTORY = FIXTURES / "local-inventory.yaml"
 LOCAL_REPLAY = FIXTURES / "local-replay.jsonl"
 
 
 def lab_config(journal: Path, **kw: Any) -> RunConfig:
-    return RunConfig(playbook="502-bad-gateway", scenario=str(LAB_SCENARIO), journal=str(journal), **kw)
+    return RunConfig(playbook=str(LAB_PLAYBOOK), scenario=str(LAB_SCENARIO), journal=str(journal), **kw)
 
 
 def local_config(journal: Path, **kw: Any) -> RunConfig:

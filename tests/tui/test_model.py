@@ -17,19 +17,19 @@ from runbook.transports.local import LocalTransport
 from runbook.tui.follow import follow
 from runbook.tui.model import Marks, layout, node_state, result_summary
 
-from .conftest import LOCAL_PLAYBOOK, lab_config, local_config
+from .conftest import LAB_PLAYBOOK, LOCAL_PLAYBOOK, lab_config, local_config
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPORTS_TEXTUAL = re.compile(r"^\s*(from|import)\s+(textual|rich)(\.|\s|$)", re.MULTILINE)
 
 
 def test_layout_keeps_the_default_path_flat_and_hangs_other_branches() -> None:
-    rows = dict(layout(load_playbook("502-bad-gateway")))
+    rows = dict(layout(load_playbook(str(LAB_PLAYBOOK))))
     assert rows["symptom"] is None and rows["gateway-log"] is None and rows["diagnose"] is None
     assert rows["cause-backend-down"] == "backend-health"
     assert rows["load-probe"] == "direct-vs-gateway"
     assert rows["cause-network-blocked"] == "diagnose"
-    assert set(rows) == set(load_playbook("502-bad-gateway").nodes)
+    assert set(rows) == set(load_playbook(str(LAB_PLAYBOOK)).nodes)
 
 
 def test_layout_of_a_question_node() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LAB_SCENARIO
+from .conftest import LAB_PLAYBOOK, LAB_SCENARIO
 
 TMUX = shutil.which("tmux")
 RUNBOOK = shutil.which("runbook")
@@ -52,7 +52,7 @@ def term(tmp_path: Path) -> Iterator[tuple[Term, Path]]:
     journal = tmp_path / "incident.jsonl"
     command = (
         f"cd {tmp_path} && XDG_DATA_HOME={tmp_path / 'xdg'} TERM=xterm-256color "
-        f"{RUNBOOK} run 502-bad-gateway --scenario {LAB_SCENARIO} --journal {journal}; "
+        f"{RUNBOOK} run {LAB_PLAYBOOK} --scenario {LAB_SCENARIO} --journal {journal}; "
         "echo RUNBOOK-EXIT=$?; sleep 60"
     )
     t = Term(socket, name)
