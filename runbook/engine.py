@@ -495,7 +495,8 @@ class Engine:
         node = self.node(node_id)
         assert node.conclusion is not None
         c = node.conclusion
-        hosts = [f.host for f in cited if f.host and f.severity != "info"]
+        # the runner itself ("local") is where we looked from, never a host at fault
+        hosts = [f.host for f in cited if f.host and f.host != LOCAL and f.severity != "info"]
         return {
             "node": node_id,
             "cause": c.cause,
