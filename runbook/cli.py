@@ -124,6 +124,10 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "resume":
         return _resume(args)
     if command == "lab":
+        if args.args[:1] == ["record"]:
+            from runbook.lab.record import main as record_main
+
+            return record_main(args.args[1:])
         from runbook.lab.cli import main as lab_main
 
         return lab_main(args.args)

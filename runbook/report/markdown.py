@@ -123,6 +123,10 @@ def write_atomic(path: str | Path, text: str) -> Path:
             os.fsync(fh.fileno())
         if path.exists():  # keep the permissions of the file being replaced
             os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:  # mkstemp makes 0600; a new report gets the usual mode for this umask
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

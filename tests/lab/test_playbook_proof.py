@@ -26,24 +26,43 @@ CASES = [
     # the same faults on every backend: the pool is down, not masked by a healthy peer
     ("backend-down", None, "backend-down", ["app1", "app2"], None),
     ("firewall", None, "network-blocked", ["app1", "app2"], "DROP"),
+    # causes the fault list of the issue does not name, diagnosed from the same evidence
+    ("dns-wrong-address", ["app2"], "dns-failure", ["app2"], "198.19.0."),
+    ("dns-down", None, "dns-failure", ["app1", "app2"], "could not be resolved"),
+    ("firewall-reject", ["app2"], "network-blocked", ["app2"], "REJECT"),
 ]
 
 
 def diagnose(lab: Lab, tmp_path: Path, *extra: str) -> tuple[dict, str]:
     out_json, out_md = tmp_path / "R.json", tmp_path / "R.md"
     result = runbook_cmd(
-        "run", str(PLAYBOOK_502), "-i", str(lab.inventory_path), "--headless", "--json", str(out_json),
-        "--report", str(out_md), "--journal", str(tmp_path / "j.jsonl"), *extra, timeout=120,
+        "run",
+        str(PLAYBOOK_502),
+        "-i",
+        str(lab.inventory_path),
+        "--headless",
+        "--json",
+        str(out_json),
+        "--report",
+        str(out_md),
+        "--journal",
+        str(tmp_path / "j.jsonl"),
+        *extra,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(out_json.read_text()), out_md.read_text()
 
 
-@pytest.mark.parametrize(("fault", "hosts", "cause", "named", "evidence"), CASES,
-                         ids=[f"{c[0]}-{'+'.join(c[1]) if c[1] else 'all'}" for c in CASES])
-def test_playbook_concludes_the_fault(lab: Lab, tmp_path: Path, fault: str, hosts: list[str] | None,
-                                      cause: str, named: list[str], evidence: str | None) -> None:
-    lab.set_fault(fault, hosts, probe=False)
+@pytest.mark.parametrize(
+    ("fault", "hosts", "cause", "named", "evidence"),
+    CASES,
+    ids=[f"{c[0]}-{'+'.join(c[1]) if c[1] else 'all'}" for c in CASES],
+)
+def test_playbook_concludes_the_fault(
+    lab: Lab, tmp_path: Path, fault: str, hosts: list[str] | None, cause: str, named: list[str], evidence: str | None
+) -> None:
+    lab.set_fault(fault, hosts, probe=True)
     result, report = diagnose(lab, tmp_path)
     conclusion = result["conclusion"]
     assert conclusion["cause"] == cause, json.dumps(result["findings"], indent=1)[:4000]
@@ -57,7 +76,7 @@ def test_playbook_concludes_the_fault(lab: Lab, tmp_path: Path, fault: str, host
 
 @pytest.mark.parametrize("fault", ["backend-down", "dns-failure", "firewall"])
 def test_paramiko_transport_concludes_the_same(lab: Lab, tmp_path: Path, fault: str) -> None:
-    lab.set_fault(fault, ["app1"], probe=False)
+    lab.set_fault(fault, ["app1"], probe=True)
     asyncssh_result, _ = diagnose(lab, tmp_path)
     paramiko_result, _ = diagnose(lab, tmp_path / "p", "--transport", "paramiko")
     assert paramiko_result["conclusion"]["cause"] == asyncssh_result["conclusion"]["cause"]
