@@ -113,7 +113,15 @@ class RunbookApp(App[int]):
     def report_markdown(self) -> str:
         from runbook.report import render_markdown
 
-        return render_markdown(read_journal(self.session.journal.path))
+        from runbook import journal
+
+        events = read_journal(self.session.journal.path)
+        s = self.session
+        if s.finished and not any(e["type"] == "session-end" for e in events):
+            # the walk is over but the app still runs (the journal gets the real record on quit)
+            reason = "conclusion reached" if s.status == "concluded" else s.unresolved_reason or ""
+            events.append({"type": "session-end", "ts": journal.utcnow(), "status": s.status, "reason": reason})
+        return render_markdown(events)
 
     def action_preview(self) -> None:
         if isinstance(self.screen, ReportScreen):

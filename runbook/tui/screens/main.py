@@ -169,6 +169,7 @@ class MainScreen(Screen[None]):
         self.query_one("#status", Static).update(self.status_line())
         self.query_one("#note", Input).placeholder = f"Note on {s.current}: Enter saves it to the journal"
         self.app.sub_title = f"{s.current} · {s.status}"
+        self.refresh_bindings()
         self.after_change()
 
     def status_line(self) -> Text:
