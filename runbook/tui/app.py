@@ -111,9 +111,8 @@ class RunbookApp(App[int]):
 
     # ---- app-wide actions ---------------------------------------------------------------
     def report_markdown(self) -> str:
-        from runbook.report import render_markdown
-
         from runbook import journal
+        from runbook.report import render_markdown
 
         events = read_journal(self.session.journal.path)
         s = self.session
