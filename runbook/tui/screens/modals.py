@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -214,7 +216,8 @@ class ConfirmScreen(Dialog):
 class HelpScreen(Dialog):
     BINDINGS = [Binding("escape,question_mark,q,f1", "dismiss_none", "Close")]
     DEFAULT_CSS = """
-    HelpScreen > Vertical { width: 80; }
+    HelpScreen > Vertical { width: 90; }
+    HelpScreen .dialog-body { max-height: 32; }
     """
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
@@ -222,21 +225,22 @@ class HelpScreen(Dialog):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        text = Text()
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True, justify="right")
+        keys.add_column()
         for key, what in self.rows:
-            text.append(f"{key:>12}  ", style="bold")
-            text.append(f"{what}\n")
-        text.append(
-            "\nTree: arrows move, Enter on a visited node goes back to it.\n"
-            "Output: one tab per host; click a tab or use the arrows on the tab bar.\n"
-            "ctrl+p opens the command palette with every action.\n"
+            keys.add_row(key, what)
+        tips = Text(
+            "\nTree: arrows move, Enter on a visited node goes back to it. "
+            "Output: one tab per host (click a tab, or arrows on the tab bar). "
+            "ctrl+p opens the command palette with every action. "
             "The journal is written as you go: quitting never loses anything (runbook resume).",
             style="dim",
         )
         with Vertical():
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield Static(text)
+                yield Static(Group(keys, tips))
 
 
 def finding_options(findings: list[Finding]) -> list[tuple[str, str]]:
