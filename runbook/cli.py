@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true")
     p.add_argument("--lab", action="store_true", help="live fire on the lab (Linux, root)")
 
+    p = sub.add_parser("scenario", help="make a training scenario: from-journal JOURNAL")
+    p.add_argument("scenario_command", choices=["from-journal"])
+    p.add_argument("journal")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", help="where to write it (default: ./NAME.jsonl)")
+    p.add_argument("--name", help="the scenario's name (default: the journal's file name)")
+
     p = sub.add_parser("lab", help="the live lab: up | down | status | fault NAME | faults | record FAULT")
     p.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -135,6 +141,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return _train(args)
     if command == "serve":
         return _serve(args)
+    if command == "scenario":
+        from runbook.training.cli import scenario_main
+
+        return scenario_main(args)
     return EXIT_USAGE
 
 
