@@ -35,6 +35,7 @@ class SessionOptions:
     incident: dict[str, str] = field(default_factory=dict)
     mode: str = "live"
     scenario: str | None = None
+    scenario_path: str | None = None
     transport_name: str = "asyncssh"
     #: training: conclusions stay hidden until the trainee commits (used by runbook.training)
     hide_conclusions: bool = False
@@ -71,7 +72,8 @@ class Session:
         self.notes: list[dict[str, Any]] = []
         self._seq = 0
         self._cited: list[Finding] = []
-        self._running: asyncio.Task[Any] | None = None
+        #: the running steps, so cancel() can stop them and still record each as cancelled
+        self._step_tasks: list[asyncio.Task[Observation]] = []
         #: how the run was started (inventory path, transport...), kept for `runbook resume`
         self.run_info: dict[str, Any] = {}
 
@@ -149,11 +151,10 @@ class Session:
         node_id = self.current
         steps = self.plan()
         self.status = "running"
-        self._running = asyncio.current_task()
         try:
             observations = await self._run_steps(steps)
         finally:
-            self._running = None
+            self._step_tasks = []
         if any(o.error and o.error["kind"] == "cancelled" for o in observations):
             self.status = "ready"
             return "cancelled"
@@ -181,7 +182,7 @@ class Session:
                     commands=[s.command for s in mutating],
                     reason=why,
                 )
-        tasks = []
+        coros = []
         for step in steps:
             self._seq += 1
             step_id = f"s{self._seq:03d}"
@@ -198,10 +199,11 @@ class Session:
                 follow=step.follow,
             )
             if step.key in refused:
-                tasks.append(self._refused(step, step_id))
+                coros.append(self._refused(step, step_id))
             else:
-                tasks.append(self._run_one(step, step_id))
-        return list(await asyncio.gather(*tasks))
+                coros.append(self._run_one(step, step_id))
+        self._step_tasks = [asyncio.ensure_future(c) for c in coros]
+        return list(await asyncio.gather(*self._step_tasks))
 
     async def _refused(self, step: PlannedStep, step_id: str) -> Observation:
         obs = Observation(
@@ -224,6 +226,8 @@ class Session:
         return obs
 
     async def _run_one(self, step: PlannedStep, step_id: str) -> Observation:
+        """Run one step; a cancel is recorded as the step's result instead of propagating."""
+
         def on_output(key: str, stream: str, text: str) -> None:
             self._emit(
                 {
@@ -257,10 +261,10 @@ class Session:
 
     def cancel(self) -> bool:
         """Stop the running node; its steps are recorded as cancelled and it stays current."""
-        if self._running is not None and not self._running.done():
-            self._running.cancel()
-            return True
-        return False
+        pending = [t for t in self._step_tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        return bool(pending)
 
     def _settle(self, node_id: str, observations: list[Observation]) -> None:
         outcome = self.engine.evaluate(node_id, self.state, observations)

@@ -76,6 +76,7 @@ async def execute(
     try:
         recorded = transport.recorded(step.host, step.command)
         if recorded is not None:
+            await transport.pace(recorded)
             _fill(obs, recorded)
             if step.kind == "shell" and step.check.parse and not obs.data:
                 obs.data = parse(step.check.parse, obs.stdout)

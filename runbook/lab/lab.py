@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from runbook.lab import configs
 from runbook.lab.faults import FAULTS, Fault
@@ -724,6 +725,8 @@ class Lab:
                 out += [f"      {k}: {q(v)}" for k, v in host.vars.items()]
         out.append("vars:")
         out.append(f"  public_url: {q(PUBLIC_URL)}")
+        # the same path, called on a backend directly (the direct-vs-gateway comparison)
+        out.append(f"  request_path: {q(urlsplit(PUBLIC_URL).path or '/')}")
         out.append("  upstream_names:")
         out += [f"    - {name}" for name in UPSTREAM_NAMES]
         return "\n".join(out) + "\n"

@@ -75,17 +75,21 @@ class LocalTransport(Transport):
 
         assert proc.stdout and proc.stderr
         timed_out = False
+        work = asyncio.ensure_future(
+            asyncio.gather(pump(proc.stdout, "stdout"), pump(proc.stderr, "stderr"), feed(), proc.wait())
+        )
         try:
-            await asyncio.wait_for(
-                asyncio.gather(pump(proc.stdout, "stdout"), pump(proc.stderr, "stderr"), feed(), proc.wait()),
-                timeout,
-            )
+            # shielded: on timeout the pumps keep reading until the killed process closes its pipes
+            await asyncio.wait_for(asyncio.shield(work), timeout)
         except TimeoutError:
             timed_out = True
             self._kill(proc)
-            await proc.wait()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(work, 5)
         except asyncio.CancelledError:
             self._kill(proc)
+            # nobody awaits `work` now; fetch its outcome so asyncio does not log it
+            work.add_done_callback(lambda f: f.cancelled() or f.exception())
             raise
         return CommandResult(
             exit_status=None if timed_out else proc.returncode,

@@ -59,6 +59,10 @@ class ReplayTransport(Transport):
     def connection_state(self, host: Host) -> str:
         return "replayed"
 
+    async def pace(self, result: CommandResult) -> None:
+        if self.speed:
+            await asyncio.sleep(min(result.duration_s * self.speed, 5.0))
+
     def recorded(self, host: Host, command: str) -> CommandResult | None:
         event = self._next(host, command)
         if event is None:
@@ -86,8 +90,7 @@ class ReplayTransport(Transport):
             raise TransportError(
                 ErrorKind.NOT_RECORDED, f"the scenario has no recording of this command on {host.name}: {command}"
             )
-        if self.speed:
-            await asyncio.sleep(min(result.duration_s * self.speed, timeout))
+        await self.pace(result)
         if on_output and result.stdout:
             on_output("stdout", result.stdout)
         if on_output and result.stderr:

@@ -81,3 +81,12 @@ def test_paramiko_transport_concludes_the_same(lab: Lab, tmp_path: Path, fault: 
     paramiko_result, _ = diagnose(lab, tmp_path / "p", "--transport", "paramiko")
     assert paramiko_result["conclusion"]["cause"] == asyncssh_result["conclusion"]["cause"]
     assert paramiko_result["conclusion"]["hosts"] == asyncssh_result["conclusion"]["hosts"] == ["app1"]
+
+
+async def test_local_dns_check_asks_the_lab_resolver(lab: Lab) -> None:
+    from runbook.checks.dns import resolve
+
+    data, _ = await resolve({"name": "app1.lab.internal", "type": "A", "server": "198.18.0.53"}, 3)
+    assert data["rcode"] == "NOERROR" and data["answers"] == ["198.18.0.3"]
+    data, _ = await resolve({"name": "gone.lab.internal", "type": "A", "server": "198.18.0.53"}, 3)
+    assert data["rcode"] == "NXDOMAIN" and data["answers"] == []

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Debian packages when root, Python packages in .venv)
+# and run every test. CI (.ci/run) runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real parts, not mocks: sshd, nginx, dnsmasq, iptables and namespaces for the live lab,
+# sudo for the privilege tests, tmux and rsvg-convert for the terminal and screenshot tests.
+DEBS=(openssh-server openssh-client nginx-light dnsmasq-base iptables iproute2 util-linux mount procps
+      curl bash sudo tmux librsvg2-bin python3 python3-venv)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for pkg in "${DEBS[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+else
+  echo "not root or no apt-get: tests that need root, sshd or the lab will skip and say why" >&2
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test,serve]'
+
+.venv/bin/ruff check runbook tests benchmarks screenshots
+.venv/bin/lint-imports
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
