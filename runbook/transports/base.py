@@ -94,7 +94,7 @@ class Transport(abc.ABC):
         """A recorded result for checks that do not run a shell command (replay only)."""
         return None
 
-    async def pace(self, result: CommandResult) -> None:
+    async def pace(self, result: CommandResult) -> None:  # noqa: B027 - optional hook
         """Replay only: wait as long as the recorded command took (scaled), so a demo looks live."""
 
     def needs_sudo(self, host: Host) -> bool:
