@@ -781,11 +781,13 @@ class Lab:
         if not self.is_up():
             raise LabError("the lab is not up (try: runbook lab up)")
         # a per-host DNS fault keeps the other name's records (and nginx's cache of them) as is
+        previous = str(self.current_fault().get("fault", ""))
         dns_changed = self.reset(keep_dns=bool(name in DNS_FAULTS and targets))
         dns_changed |= self.apply(fault, targets)
-        if dns_changed:
-            # let nginx's resolver cache (valid=1s) forget the old answers
-            time.sleep(1.2)
+        if dns_changed or name.startswith("dns") or previous.startswith("dns"):
+            # let nginx's resolver cache (valid=1s) and any lookup in flight (resolver_timeout
+            # 2s) finish with the old answers before the log is rotated
+            time.sleep(2.5)
         self.wait_ready()
         self.rotate_gateway_logs()
         result = FaultResult(fault.name, targets)
