@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,30 +81,40 @@ def lab_exercise(rng: random.Random | None = None) -> tuple[str, Any]:
     return name, ref
 
 
+@contextlib.contextmanager
+def live_fire(rng: random.Random | None = None, journal: str | None = None) -> Iterator[tuple[Any, Any]]:
+    """Hold the lab: up, a random hidden fault; yields (RunConfig, Reference); healthy again after."""
+    from runbook.headless import RunConfig
+    from runbook.lab.lab import Lab, lab_lock
+
+    lab = Lab()
+    with lab_lock(timeout=300):
+        lab.up()
+        name, reference = lab_exercise(rng)
+        lab.set_fault(name, probe=True)  # the trainee is not told which
+        cfg = RunConfig(
+            playbook="502-bad-gateway",
+            inventory=str(lab.inventory_path),
+            journal=journal,
+            incident={"title": "Live fire: users report 502 Bad Gateway", "severity": "training"},
+        )
+        try:
+            yield cfg, reference
+        finally:
+            lab.set_fault("healthy", probe=False)
+
+
 def train_lab(args: argparse.Namespace) -> int:
     refusal = lab_refusal()
     if refusal:
         print(refusal, file=sys.stderr)
         return EXIT_USAGE
-    from runbook.headless import RunConfig
-    from runbook.lab.lab import Lab, LabError, lab_lock
+    from runbook.lab.lab import LabError
 
-    lab = Lab()
+    print("runbook: bringing the lab up, with a fault you are not told…", file=sys.stderr)
     try:
-        with lab_lock():
-            print("runbook: bringing the lab up…", file=sys.stderr)
-            lab.up()
-            name, reference = lab_exercise()
-            lab.set_fault(name, probe=True)  # the trainee is not told which
-            cfg = RunConfig(
-                playbook="502-bad-gateway",
-                inventory=str(lab.inventory_path),
-                incident={"title": "Live fire: users report 502 Bad Gateway", "severity": "training"},
-            )
-            try:
-                return _run_training(cfg, reference)
-            finally:
-                lab.set_fault("healthy", probe=False)
+        with live_fire() as (cfg, reference):
+            return _run_training(cfg, reference)
     except LabError as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return EXIT_USAGE
