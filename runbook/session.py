@@ -206,22 +206,8 @@ class Session:
         return list(await asyncio.gather(*self._step_tasks))
 
     async def _refused(self, step: PlannedStep, step_id: str) -> Observation:
-        obs = Observation(
-            step_id=step_id,
-            node=step.node,
-            check=step.check.id,
-            host=step.host.name,
-            command=step.command,
-            plain_command=step.command,
-            key=step.key,
-            kind=step.kind,
-            item=step.item,
-            error={
-                "kind": "refused",
-                "message": "mutating step not run: "
-                + ("read-only mode" if self.options.read_only else "not confirmed"),
-            },
-        )
+        why = "read-only mode" if self.options.read_only else "not confirmed"
+        obs = unrun(step, step_id, "refused", f"mutating step not run: {why}")
         self.record("step-result", **obs.to_event())
         return obs
 
@@ -244,18 +230,7 @@ class Session:
         try:
             obs = await execute(step, step_id, transport, on_output)
         except asyncio.CancelledError:
-            obs = Observation(
-                step_id=step_id,
-                node=step.node,
-                check=step.check.id,
-                host=step.host.name,
-                command=step.command,
-                plain_command=step.command,
-                key=step.key,
-                kind=step.kind,
-                item=step.item,
-                error={"kind": "cancelled", "message": "cancelled by the engineer"},
-            )
+            obs = unrun(step, step_id, "cancelled", "cancelled by the engineer")
         self.record("step-result", **obs.to_event())
         return obs
 
@@ -477,6 +452,22 @@ class Session:
                 # run the node again from the start: drop its partial results
                 self.state.observations = [o for o in self.state.observations if o.node != self.current]
                 self.state.findings = [f for f in self.state.findings if f.node != self.current]
+
+
+def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observation:
+    """The result of a step that did not run (refused, cancelled)."""
+    return Observation(
+        step_id=step_id,
+        node=step.node,
+        check=step.check.id,
+        host=step.host.name,
+        command=step.command,
+        plain_command=step.command,
+        key=step.key,
+        kind=step.kind,
+        item=step.item,
+        error={"kind": kind, "message": message},
+    )
 
 
 def load_events(path: str) -> list[dict[str, Any]]:
