@@ -31,6 +31,7 @@ from runbook.transports.factory import make_transport  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 COMMAND = "cat /proc/loadavg"
+BENCH_USER = "rbbench"
 VENV = Path(tempfile.gettempdir()) / "runbook-bench-venv"
 
 
@@ -58,6 +59,15 @@ class Lab:
         self.known_hosts = self.dir / "known_hosts"
         pub = " ".join((self.dir / "host_ed25519.pub").read_text().split()[:2])
         os.makedirs("/run/sshd", exist_ok=True)
+        # A throwaway user with a plain /bin/sh: root's shell here is bash, and bash sources
+        # ~/.bashrc for every ssh session (this machine's runs `pyenv init`, ~80 ms), which
+        # would measure the rc file instead of the clients.
+        subprocess.run(["userdel", BENCH_USER], capture_output=True)
+        home = self.dir / "home"
+        subprocess.run(["useradd", "-m", "-d", str(home), "-s", "/bin/sh", BENCH_USER], check=True)
+        # sshd reads authorized_keys as the user
+        os.chmod(self.dir, 0o755)
+        os.chmod(self.dir / "authorized_keys", 0o644)
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen] = []
         lines = []
@@ -87,7 +97,7 @@ class Lab:
                 name=f"h{i:03}",
                 address="127.0.0.1",
                 port=self.port_of(i),
-                user="root",
+                user=BENCH_USER,
                 identity_file=str(self.user_key),
                 known_hosts=str(self.known_hosts),
                 connect_timeout=60,
@@ -100,6 +110,7 @@ class Lab:
             p.terminate()
         for p in self.procs:
             p.wait(5)
+        subprocess.run(["userdel", BENCH_USER], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -122,7 +133,7 @@ def openssh_xargs(lab: Lab, count: int) -> tuple[float, int]:
     cmd = (
         f"xargs -P {count} -I{{}} ssh -q -o BatchMode=yes -o StrictHostKeyChecking=yes"
         f" -o UserKnownHostsFile={lab.known_hosts} -o ControlMaster=no -F /dev/null"
-        f" -i {lab.user_key} -p {{}} root@127.0.0.1 {COMMAND}"
+        f" -i {lab.user_key} -p {{}} {BENCH_USER}@127.0.0.1 {COMMAND}"
     )
     t0 = time.perf_counter()
     out = subprocess.run(cmd, shell=True, input=ports, capture_output=True, text=True)
@@ -159,7 +170,7 @@ from pssh.clients import ParallelSSHClient
 from pssh.config import HostConfig
 key, ports = sys.argv[1], [int(p) for p in sys.argv[2].split(",")]
 hosts = ["127.0.0.1"] * len(ports)
-cfg = [HostConfig(port=p, user="root", private_key=key) for p in ports]
+cfg = [HostConfig(port=p, user=sys.argv[4], private_key=key) for p in ports]
 t0 = time.perf_counter()
 client = ParallelSSHClient(hosts, host_config=cfg, pool_size=len(ports), timeout=120)
 out = client.run_command(sys.argv[3])
@@ -177,7 +188,7 @@ def parallel_ssh(lab: Lab, count: int) -> tuple[float, float, int] | str:
     ports = ",".join(str(lab.port_of(i)) for i in range(count))
     # parallel-ssh (libssh2) does not check host keys: loopback only, benchmark only
     out = subprocess.run(
-        [str(VENV / "bin/python"), "-c", PSSH_SCRIPT, str(lab.user_key), ports, COMMAND],
+        [str(VENV / "bin/python"), "-c", PSSH_SCRIPT, str(lab.user_key), ports, COMMAND, BENCH_USER],
         capture_output=True,
         text=True,
     )
@@ -191,7 +202,7 @@ def ansible_adhoc(lab: Lab, count: int) -> tuple[float, int] | str:
     inv = lab.dir / f"ansible-{count}.ini"
     inv.write_text(
         "".join(f"h{i:03} ansible_port={lab.port_of(i)}\n" for i in range(count))
-        + "[all:vars]\nansible_host=127.0.0.1\nansible_user=root\n"
+        + f"[all:vars]\nansible_host=127.0.0.1\nansible_user={BENCH_USER}\n"
         f"ansible_ssh_private_key_file={lab.user_key}\n"
         "ansible_python_interpreter=/usr/bin/python3\n"
         f"ansible_ssh_common_args='-o UserKnownHostsFile={lab.known_hosts}"
