@@ -40,7 +40,11 @@ class YamlSource:
         return f"{self.path}:{self.line_of(loc)}"
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (several times faster on large playbooks)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader with YAML 1.2 booleans: `on:`, `yes`, `no` stay strings (a check's `on:`)."""
 
 
@@ -81,8 +85,13 @@ def load_yaml(path: str | Path, text: str | None = None) -> YamlSource:
         except UnicodeDecodeError as exc:
             raise SourceError([f"{path}:1: not UTF-8 text: {exc.reason}"]) from exc
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
+        # compose once: the node tree gives the lines, and the same tree is constructed into data
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
