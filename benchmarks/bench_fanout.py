@@ -65,6 +65,8 @@ class Lab:
         subprocess.run(["userdel", BENCH_USER], capture_output=True)
         home = self.dir / "home"
         subprocess.run(["useradd", "-m", "-d", str(home), "-s", "/bin/sh", BENCH_USER], check=True)
+        # "*": no password, but not a locked account ("!"), which sshd refuses without PAM
+        subprocess.run(["usermod", "-p", "*", BENCH_USER], check=True)
         # sshd reads authorized_keys as the user
         os.chmod(self.dir, 0o755)
         os.chmod(self.dir / "authorized_keys", 0o644)
