@@ -21,6 +21,9 @@ Event types (every event has "type" and "ts", an ISO-8601 UTC timestamp):
 - branch          from, to, reason
 - back            to
 - host-key        host, fingerprint, decision ("trust-once"|"trust-recorded"|"abort")
+- summary         node, check, finding, hosts, of, text   (a finding on some of a role's hosts)
+- mutating-refused node, steps, commands, reason
+- rule-problem    node, message   (a rule that could not be evaluated)
 - conclusion      node, cause, title, summary, hosts, remediation, prevention, findings
 - session-end     status ("concluded"|"unconcluded"|"aborted"), reason
 """

@@ -249,6 +249,8 @@ class Session:
             self.record("finding", **finding.to_event())
         for problem in outcome.problems:
             self.record("rule-problem", node=node_id, message=problem)
+        for summary in fanout_summaries(self.engine.node(node_id), observations, outcome.findings):
+            self.record("summary", node=node_id, **summary)
         self._go(node_id, outcome.next, outcome.reason, outcome.cited)
 
     def _go(self, from_node: str, to_node: str | None, reason: str, cited: list[Finding]) -> None:
@@ -452,6 +454,30 @@ class Session:
                 # run the node again from the start: drop its partial results
                 self.state.observations = [o for o in self.state.observations if o.node != self.current]
                 self.state.findings = [f for f in self.state.findings if f.node != self.current]
+
+
+def fanout_summaries(node: Any, observations: list[Observation], findings: list[Finding]) -> list[dict[str, Any]]:
+    """One line per finding that hit some of the hosts a check fanned out to:
+    "2 of 12 backend hosts: app3, app7 - backend not listening"."""
+    out = []
+    for check in node.checks:
+        if check.foreach:
+            continue  # items, not hosts
+        ran_on = sorted({o.host for o in observations if o.check == check.id})
+        if len(ran_on) < 2:
+            continue
+        by_id: dict[str, list[str]] = {}
+        for f in findings:
+            if f.check == check.id and f.severity != "info" and f.host:
+                by_id.setdefault(f.id, [])
+                if f.host not in by_id[f.id]:
+                    by_id[f.id].append(f.host)
+        for finding_id, hosts in by_id.items():
+            text = (
+                f"{len(hosts)} of {len(ran_on)} {check.on} hosts: {', '.join(hosts)} - {finding_id.replace('_', ' ')}"
+            )
+            out.append({"check": check.id, "finding": finding_id, "hosts": hosts, "of": len(ran_on), "text": text})
+    return out
 
 
 def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observation:

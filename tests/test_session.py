@@ -117,3 +117,22 @@ async def test_read_only_refuses_even_when_confirmed(tmp_path: Path) -> None:
     result = next(e for e in read_journal(s.journal.path) if e["type"] == "step-result")
     assert result["error"]["kind"] == "refused" and "read-only" in result["error"]["message"]
     await s.close()
+
+
+def test_fanout_summary_counts_hosts_of_the_role() -> None:
+    from runbook.engine import Finding, Observation
+    from runbook.playbook import load_playbook
+    from runbook.session import fanout_summaries
+
+    node = load_playbook(FIXTURES / "mini.yaml").nodes["first"]
+    observations = [Observation(step_id=f"s{i}", node="first", check="hello", host=f"web{i}", command="x")
+                    for i in range(1, 13)]
+    findings = [Finding(id="quiet", node="first", severity="warning", title="t", host=h, check="hello")
+                for h in ("web3", "web7")]
+    (summary,) = fanout_summaries(node, observations, findings)
+    assert summary["text"] == "2 of 12 backend hosts: web3, web7 - quiet"
+    assert summary["of"] == 12 and summary["hosts"] == ["web3", "web7"]
+    # info findings and single-host checks are not summarised
+    info = [Finding(id="said_hello", node="first", severity="info", title="t", host="web1", check="hello")]
+    assert fanout_summaries(node, observations, info) == []
+    assert fanout_summaries(node, observations[:1], findings[:1]) == []

@@ -412,6 +412,9 @@ def _timeline(facts: dict[str, Any], ctx: _Ctx, steps: list[dict], playbook_titl
         elif kind == "mutating-refused":
             commands = "; ".join(_as_list(e.get("commands")))
             text = f"Mutating step not run ({commands}){_why(e.get('reason'))}"
+        elif kind == "summary":
+            text = _text(e.get("text"))
+            link = "findings"
         elif kind not in ("step-start", "step-result", "step-output"):
             # An event type this report does not know yet: still show that it happened.
             text = f"{_text(kind)}{_why(e.get('reason') or e.get('message'))}"
