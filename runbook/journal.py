@@ -16,6 +16,7 @@ Event types (every event has "type" and "ts", an ISO-8601 UTC timestamp):
 - finding         id, node, host, severity, title, evidence, step_id, check
 - answer          node, key, value, source ("user"|"default"|"cli")
 - note            node, text
+- note-draft      node, text   (journaled while typing; the next note or draft supersedes it)
 - override        node, finding (id or null), verdict, reason, goto (node or null)
 - skip            node, reason
 - branch          from, to, reason

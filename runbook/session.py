@@ -281,6 +281,10 @@ class Session:
             entry = self.record("note", node=self.current, text=text)
             self.notes.append(entry)
 
+    def note_draft(self, text: str) -> None:
+        """What is being typed, journaled as it is typed, so a killed process loses no note."""
+        self.record("note-draft", node=self.current, text=text)
+
     def skip(self, reason: str = "skipped by the engineer") -> None:
         """Leave the current node without running it; take the default branch."""
         node_id = self.current

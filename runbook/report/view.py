@@ -99,6 +99,7 @@ def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
     findings, notes, answers, overrides, skips, host_keys, backs = [], [], [], [], [], [], []
 
     event_step: dict[int, str] = {}  # id(event) -> step key, for events without a step_id
+    draft: dict[str, Any] | None = None
 
     def step_for(event: dict[str, Any]) -> dict[str, Any]:
         key = _text(event.get("step_id")) or f"anonymous-{len(steps) + 1}"
@@ -123,6 +124,10 @@ def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
             findings.append(event)
         elif kind == "note":
             notes.append(event)
+            draft = None
+        elif kind == "note-draft":
+            # what was being typed; a submitted note (or a cleared field) supersedes it
+            draft = event if _text(event.get("text")).strip() else None
         elif kind == "answer":
             answers.append(event)
         elif kind == "override":
@@ -133,6 +138,8 @@ def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
             host_keys.append(event)
         elif kind == "back":
             backs.append(event)
+    if draft is not None:  # typed but never submitted (the process died, or the engineer left)
+        notes.append({**draft, "type": "note", "text": f"{_text(draft.get('text'))} (draft, never submitted)"})
 
     if conclusion is not None:
         status = "root cause identified"
@@ -415,7 +422,7 @@ def _timeline(facts: dict[str, Any], ctx: _Ctx, steps: list[dict], playbook_titl
         elif kind == "summary":
             text = _text(e.get("text"))
             link = "findings"
-        elif kind not in ("step-start", "step-result", "step-output"):
+        elif kind not in ("step-start", "step-result", "step-output", "note-draft"):
             # An event type this report does not know yet: still show that it happened.
             text = f"{_text(kind)}{_why(e.get('reason') or e.get('message'))}"
         if text:

@@ -278,3 +278,24 @@ async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
         await run_until_end(pilot, resumed)
         assert resumed.session.status == "concluded"
     assert len([e for e in read_journal(journal) if e["type"] == "session-start"]) == 1
+
+
+async def test_a_note_is_journaled_as_it_is_typed(tmp_path: Path) -> None:
+    """Typed but never submitted (the app is killed): the draft is in the journal and the report."""
+    from runbook.journal import read_journal
+    from runbook.report import render_markdown
+
+    app = RunbookApp(lab_config(tmp_path / "j.jsonl"), export_dir=tmp_path, ask_incident=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n", *"saw", "space", *"spikes")
+        await wait_for(pilot, lambda: bool(events_of(app, "note-draft")))
+        # no Enter, no export, no quit: read the journal as a crash would leave it
+        drafts = [e for e in read_journal(tmp_path / "j.jsonl") if e["type"] == "note-draft"]
+        assert drafts[-1]["text"] == "saw spikes" and drafts[-1]["node"] == "symptom"
+        report = render_markdown(read_journal(tmp_path / "j.jsonl"))
+        assert "saw spikes (draft, never submitted)" in report
+        await pilot.press("enter")
+        await pilot.pause()
+        report = render_markdown(read_journal(tmp_path / "j.jsonl"))
+        assert "saw spikes" in report and "never submitted" not in report

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
@@ -81,6 +82,8 @@ class MainScreen(Screen[None]):
         self.shown_end_for: str | None = None
         self._start = start
         self._refresh_pending = False
+        self._draft_timer: Timer | None = None
+        self._last_draft = ""
         self._step_nodes: set[str] = set()
         #: node entries so far: a question or a conclusion opens once per entry
         self.visits = 0
@@ -446,6 +449,20 @@ class MainScreen(Screen[None]):
     def action_focus_tree(self) -> None:
         self.query_one(PlaybookTree).focus()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # journal the note as it is typed (after a short pause), so a crash loses nothing
+        if event.input.id == "note":
+            if self._draft_timer is not None:
+                self._draft_timer.stop()
+            self._draft_timer = self.set_timer(0.8, self._journal_draft)
+
+    def _journal_draft(self) -> None:
+        self._draft_timer = None
+        text = self.query_one("#note", Input).value
+        if text != self._last_draft:
+            self._last_draft = text
+            self.session.note_draft(text)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "note":
             self.save_draft()
@@ -453,8 +470,12 @@ class MainScreen(Screen[None]):
 
     def save_draft(self) -> None:
         note = self.query_one("#note", Input)
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
         if note.value.strip():
             self.session.note(note.value)
+            self._last_draft = ""
             note.value = ""
 
     def follow_steps(self) -> list[PlannedStep]:
