@@ -214,3 +214,35 @@ def test_question_choice_goto_and_default_branch() -> None:
     engine = Engine(pb, Inventory(hosts={}, vars={}))
     assert engine.next_for_answer("ask", "yes", RunState())[0] == "end-bad"
     assert engine.next_for_answer("ask", "no", RunState())[0] == "end-ok"
+
+
+def listening(node_obs_host: str, text: str) -> Observation:
+    from runbook.parsers import parse
+
+    return obs("backend-health", "listening", node_obs_host, exit_status=0, stdout=text, data=parse("ss_listen", text))
+
+
+def test_loopback_only_listener_is_out_of_the_gateways_reach(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    loopback = "LISTEN 0 128 127.0.0.1:8080 0.0.0.0:*\nLISTEN 0 128 [::1]:8080 [::]:*\n"
+    public = "LISTEN 0 128 0.0.0.0:8080 0.0.0.0:*\n"
+    outcome = engine.evaluate("backend-health", RunState(), [listening("app1", loopback), listening("app2", public)])
+    found = {(f.id, f.host) for f in outcome.findings}
+    assert ("backend_loopback_only", "app1") in found
+    assert ("backend_loopback_only", "app2") not in found
+    assert not any(f.id == "backend_not_listening" for f in outcome.findings)
+
+
+def test_unhealthy_backend_and_gateway_limits_conclude(pb502) -> None:
+    from runbook.engine import Finding
+
+    engine = Engine(pb502, inventory())
+
+    def state(*ids: str) -> RunState:
+        return RunState(findings=[Finding(id=i, node="x", severity="critical", title=i, host="app1") for i in ids])
+
+    assert engine.choose_branch("diagnose", state("gw_502", "backend_health_failed"))[0] == "cause-backend-unhealthy"
+    assert engine.choose_branch("diagnose", state("gw_502", "log_gateway_limits"))[0] == "cause-gateway-misconfigured"
+    assert engine.choose_branch("diagnose", state("gw_502", "log_no_live"))[0] == "cause-backend-down"
+    assert engine.choose_branch("diagnose", state("gw_502", "backend_loopback_only", "log_refused"))[0] == \
+        "cause-backend-not-listening"
