@@ -92,7 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lab", help="the live lab: up | down | status | fault NAME | faults | record FAULT")
     p.add_argument("args", nargs=argparse.REMAINDER)
 
-    p = sub.add_parser("serve", help="serve the app to a browser (textual-serve)")
+    p = sub.add_parser("serve", help="serve the app to a browser (textual-serve): the demo, or a training session")
+    p.add_argument(
+        "--train",
+        nargs="?",
+        const="",
+        metavar="SCENARIO",
+        help="serve a training session (a random scenario when none is named)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     return parser
@@ -284,7 +291,12 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         print("runbook: serve needs textual-serve (pip install 'runbook[serve]')", file=sys.stderr)
         return EXIT_USAGE
-    Server(f"{sys.executable} -m runbook", host=args.host, port=args.port).serve()
+    import shlex
+
+    command = f"{shlex.quote(sys.executable)} -m runbook"
+    if args.train is not None:  # every browser that connects gets its own session
+        command += " train" + (f" {shlex.quote(args.train)}" if args.train else "")
+    Server(command, host=args.host, port=args.port).serve()
     return EXIT_OK
 
 
