@@ -28,7 +28,7 @@ def test_layout_keeps_the_default_path_flat_and_hangs_other_branches() -> None:
     assert rows["symptom"] is None and rows["gateway-log"] is None and rows["diagnose"] is None
     assert rows["cause-backend-down"] == "backend-health"
     assert rows["load-probe"] == "direct-vs-gateway"
-    assert rows["cause-network-blocked"] == "diagnose"
+    assert rows["cause-network-blocked"] == "firewall"  # its first way in: the firewall node
     assert set(rows) == set(load_playbook(str(LAB_PLAYBOOK)).nodes)
 
 
@@ -45,12 +45,12 @@ async def test_node_states_follow_the_session(tmp_path: Path) -> None:
     session.start()
     assert node_state(session, "symptom", marks) == "current"
     assert node_state(session, "gateway-log", marks) == "pending"
-    await session.run_current()  # symptom: the gateway answers 504
+    await session.run_current()  # symptom: the gateway answers 502
     assert node_state(session, "symptom", marks) == "finding"
     session.skip("not now")
     assert node_state(session, "backend-health", marks) == "skipped"
-    await session.run_current()
-    assert node_state(session, "gateway-log", marks) == "clear"
+    await session.run_current()  # the gateway's log: connections to the old port refused
+    assert node_state(session, "gateway-log", marks) == "finding"
     session.back("backend-health")
     assert node_state(session, "backend-health", marks) == "current"
     assert node_state(session, "gateway-log", marks) == "pending"

@@ -76,11 +76,11 @@ def test_installed_runbook_reaches_a_conclusion_and_exports(term: tuple[Term, Pa
         t.wait(lambda s, before=text: s != before, "the next step", timeout=30)
         time.sleep(0.3)
     text = t.wait(lambda s: "Cause:" in s, "the conclusion screen")
-    assert "backend-overloaded" in text
+    assert "gateway-misconfigured" in text
     t.keys("C-s")
     report = tmp_path / "incident.md"
     t.wait(lambda s: report.exists() and "Exported" in s, "the export")
-    assert "The backend is too slow or overloaded" in report.read_text()
+    assert "The gateway's configuration points at the wrong upstream" in report.read_text()
     t.keys("q")
     text = t.wait(lambda s: "RUNBOOK-EXIT=" in s, "the command to exit")
     assert "RUNBOOK-EXIT=0" in text
