@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runbook.inventory import Inventory, load_inventory
-from runbook.journal import Journal, new_journal_path, read_journal
+from runbook.journal import Journal, new_journal_path
 from runbook.playbook import Playbook, load_playbook
 from runbook.scenario import Scenario, find_scenario
 from runbook.session import ConfirmMutating, Session, SessionOptions
@@ -180,10 +180,6 @@ async def run_headless(session: Session, *, resumed: bool = False) -> int:
         return 0
     print(f"runbook: could not conclude: {session.unresolved_reason or session.status}", file=sys.stderr)
     return 1
-
-
-def journal_events(path: str) -> list[dict[str, Any]]:
-    return read_journal(path)
 
 
 def run_sync(coro: Any) -> Any:

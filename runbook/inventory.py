@@ -84,9 +84,6 @@ class Inventory(BaseModel):
     def local_host(self) -> Host:
         return self.hosts.get(LOCAL) or Host(name=LOCAL, address="localhost", roles=[LOCAL])
 
-    def roles(self) -> set[str]:
-        return {r for h in self.hosts.values() for r in h.roles}
-
     def host_for_address(self, address: str, port: int | None = None) -> Host | None:
         """The inventory host an upstream address points at (by address, then by port var)."""
         matches = [h for h in self.hosts.values() if h.address == address]

@@ -19,7 +19,7 @@ from runbook import __version__
 from runbook.checks.runner import execute
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
 from runbook.inventory import Host, Inventory
-from runbook.journal import Journal, read_journal
+from runbook.journal import Journal
 from runbook.playbook.model import Playbook
 from runbook.transports.base import Transport
 
@@ -390,13 +390,6 @@ class Session:
         self.journal.close()
 
     # ---- resume -------------------------------------------------------------------------
-    @classmethod
-    def restore(cls, events: list[dict[str, Any]], playbook: Playbook, inventory: Inventory, **kwargs: Any) -> Session:
-        """Rebuild a session from journal events (any prefix); the journal given appends after them."""
-        session = cls(playbook, inventory, **kwargs)
-        session.replay_events(events)
-        return session
-
     def replay_events(self, events: list[dict[str, Any]]) -> None:
         for event in events:
             kind = event["type"]
@@ -498,7 +491,3 @@ def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observati
         item=step.item,
         error={"kind": kind, "message": message},
     )
-
-
-def load_events(path: str) -> list[dict[str, Any]]:
-    return read_journal(path)
