@@ -17,6 +17,7 @@ from runbook.training.session import (
     reference_for,
     scenario_config,
 )
+from tests.tui.conftest import settle, wait_for  # noqa: F401 - shared with the TUI tests
 
 
 @pytest.fixture(autouse=True)
@@ -44,20 +45,3 @@ def walk(session: TrainingSession, *, until: str | None = None, max_nodes: int =
 
 def events(session: TrainingSession) -> list[dict[str, Any]]:
     return read_journal(session.journal.path)
-
-
-async def settle(pilot: Any, app: Any, rounds: int = 3) -> None:
-    """Let workers finish and the screen catch up."""
-    for _ in range(rounds):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def wait_for(pilot: Any, predicate: Any, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
