@@ -148,6 +148,8 @@ class Progress:
         elif kind == "conclusion":
             hosts = ", ".join(event.get("hosts") or []) or "-"
             line = f"{t} ■ conclusion: {event['cause']}: {event['title']} (hosts: {hosts})"
+        elif kind == "inventory-warning":
+            line = f"{t} ⚠ {event['message']}"
         elif kind == "summary":
             line = f"{t}   = {event['text']}"
         elif kind == "mutating-refused":

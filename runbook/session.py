@@ -115,7 +115,18 @@ class Session:
             runbook_version=__version__,
             run=self.run_info,
         )
+        for role in self.missing_roles():
+            self.record(
+                "inventory-warning",
+                role=role,
+                message=f"no host in the inventory has role {role!r}: its checks will not run",
+            )
         self.enter(self.playbook.start, "start of the playbook")
+
+    def missing_roles(self) -> list[str]:
+        """Roles the playbook's checks run on that no inventory host has."""
+        wanted = {c.on for n in self.playbook.nodes.values() for c in n.checks if c.on != "local"}
+        return sorted(r for r in wanted if not self.inventory.with_role(r))
 
     def enter(self, node_id: str, reason: str) -> None:
         node = self.engine.node(node_id)

@@ -136,3 +136,15 @@ def test_fanout_summary_counts_hosts_of_the_role() -> None:
     info = [Finding(id="said_hello", node="first", severity="info", title="t", host="web1", check="hello")]
     assert fanout_summaries(node, observations, info) == []
     assert fanout_summaries(node, observations[:1], findings[:1]) == []
+
+
+def test_a_role_nobody_has_is_warned_about(tmp_path: Path) -> None:
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("hosts:\n  db1: {address: 127.0.0.1, roles: [database]}\n")
+    cfg = RunConfig(playbook=str(FIXTURES / "mini.yaml"), inventory=str(inv), transport="local",
+                    journal=str(tmp_path / "j.jsonl"))
+    s = build_session(cfg)
+    s.start()
+    warnings = [e for e in read_journal(s.journal.path) if e["type"] == "inventory-warning"]
+    assert [w["role"] for w in warnings] == ["backend"]
+    s.journal.close()
