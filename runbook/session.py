@@ -315,16 +315,17 @@ class Session:
         keep = self.path[: self.path.index(node_id)]
         self.record("back", to=node_id)
         self._truncate(keep)
-        self.conclusion = None
         self.enter(node_id, "went back to branch again")
 
     def _truncate(self, keep: list[str]) -> None:
+        """Forget everything the walk did after `keep`: results, findings, answers, conclusion."""
         kept = set(keep)
         self.path = list(keep)
         self.state.observations = [o for o in self.state.observations if o.node in kept]
         self.state.findings = [f for f in self.state.findings if f.node in kept]
         answered = {n.question.key for nid, n in self.playbook.nodes.items() if n.question and nid in kept}
         self.state.answers = {k: v for k, v in self.state.answers.items() if k in answered}
+        self.conclusion = None
 
     def override(self, *, finding: str | None = None, goto: str | None = None, reason: str = "") -> None:
         """The engineer disagrees: dismiss a finding (and re-branch), or take another branch."""
@@ -337,8 +338,7 @@ class Session:
             node_id = next(n for n in self.path if n in nodes)
             self.record("override", node=node_id, finding=finding, verdict="dismissed", reason=reason, goto=goto)
             # re-branch from the node that produced it, without running its checks again
-            keep = self.path[: self.path.index(node_id) + 1]
-            self._truncate_after(keep)
+            self._truncate(self.path[: self.path.index(node_id) + 1])
             if goto is None:
                 goto, why, cited = self.engine.choose_branch(node_id, self.state)
                 self._cited = cited
@@ -354,16 +354,10 @@ class Session:
             self.record("override", node=from_node, finding=None, verdict="branch", reason=reason, goto=goto)
             if self.current and self.path and self.path[-1] == self.current:
                 self._truncate(self.path[:-1])
-            self.conclusion = None
+            else:
+                self.conclusion = None
             self.record("branch", **{"from": from_node, "to": goto, "reason": f"override: {reason}", "cited": []})
             self.enter(goto, f"override: {reason}")
-
-    def _truncate_after(self, keep: list[str]) -> None:
-        kept = set(keep)
-        self.path = list(keep)
-        self.state.observations = [o for o in self.state.observations if o.node in kept]
-        self.state.findings = [f for f in self.state.findings if f.node in kept]
-        self.conclusion = None
 
     def record_host_key(self, host: str, fingerprint: str, decision: str) -> None:
         self.record("host-key", host=host, fingerprint=fingerprint, decision=decision)
@@ -436,12 +430,11 @@ class Session:
             elif kind == "back":
                 keep = self.path[: self.path.index(event["to"])] if event["to"] in self.path else self.path
                 self._truncate(keep)
-                self.conclusion = None
             elif kind == "override":
                 if event.get("finding"):
                     self.state.dismissed.add((event["node"], event["finding"]))
                     if event["node"] in self.path:
-                        self._truncate_after(self.path[: self.path.index(event["node"]) + 1])
+                        self._truncate(self.path[: self.path.index(event["node"]) + 1])
                 elif self.path:
                     self._truncate(self.path[:-1])
                 self.conclusion = None
