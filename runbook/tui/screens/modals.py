@@ -81,7 +81,20 @@ class HostKeyScreen(Dialog):
         self.dismiss(decision)
 
 
-class MutatingScreen(Dialog):
+class YesNoDialog(Dialog):
+    """A dialog answered yes or no; "no" has the focus, so Enter never runs anything by accident."""
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class MutatingScreen(YesNoDialog):
     """A step that changes a host: the exact commands and hosts; nothing runs without a yes."""
 
     BINDINGS = [Binding("y", "answer(True)", "Run it"), Binding("escape,n", "answer(False)", "Do not run")]
@@ -105,15 +118,6 @@ class MutatingScreen(Dialog):
             with Horizontal(classes="buttons"):
                 yield Button("Do not run (n)", id="no", variant="primary")
                 yield Button("Run it (y)", id="yes", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class QuestionScreen(Dialog):
@@ -188,7 +192,7 @@ class ChooseScreen(Dialog):
         self.dismiss((option.id, event.value.strip()))
 
 
-class ConfirmScreen(Dialog):
+class ConfirmScreen(YesNoDialog):
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
 
     def __init__(self, title: str, body: str) -> None:
@@ -202,15 +206,6 @@ class ConfirmScreen(Dialog):
             with Horizontal(classes="buttons"):
                 yield Button("No (n)", id="no", variant="primary")
                 yield Button("Yes (y)", id="yes", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class HelpScreen(Dialog):
