@@ -162,6 +162,11 @@ def run(
 # --- probes -------------------------------------------------------------------------------
 
 
+def ed25519_key(path: Path, comment: str) -> None:
+    """A new passphrase-less ed25519 key pair at `path` (and `path`.pub)."""
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
+
+
 def tcp_open(address: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((address, port), timeout=timeout):
@@ -469,20 +474,7 @@ class Lab:
 
     def make_keys(self) -> None:
         if not self.key_path.exists():
-            run(
-                [
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-C",
-                    "runbook-lab",
-                    "-f",
-                    str(self.key_path),
-                ]
-            )
+            ed25519_key(self.key_path, "runbook-lab")
         os.chmod(self.key_path, 0o600)
 
     def make_network(self) -> None:
@@ -546,20 +538,7 @@ class Lab:
         for extra in ("moduli", "ssh_config"):
             if Path("/etc/ssh", extra).is_file():
                 shutil.copy(Path("/etc/ssh", extra), ssh / extra)
-        run(
-            [
-                "ssh-keygen",
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                f"root@{host.name}",
-                "-f",
-                str(ssh / "ssh_host_ed25519_key"),
-            ]
-        )
+        ed25519_key(ssh / "ssh_host_ed25519_key", f"root@{host.name}")
         _write(ssh / "sshd_config", configs.sshd_config(host))
         _write(ssh / "authorized_keys", self.key_path.with_suffix(".pub").read_text(), 0o600)
         services: dict[str, dict] = {
