@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runbook.inventory import LOCAL, Host, Inventory
+from runbook.parsers.process import CURL_WRITE_OUT
 from runbook.playbook.expr import ExprError, MissingVar, evaluate, expression_names, render_template, render_text
 from runbook.playbook.model import CheckSpec, FindingRule, Node, Playbook
+from runbook.safety import shell_quote
 
 #: what a tcp target may look like (it ends up inside a shell script on the host)
 SAFE_HOST = re.compile(r"^[A-Za-z0-9._:-]+$")
@@ -509,17 +511,18 @@ class Engine:
         }
 
 
-def describe_http(request: dict[str, Any], timeout: float) -> str:
-    """The exact request, written as the curl command a person would type to repeat it."""
-    from runbook.safety import shell_quote
-
-    parts = ["curl", "-sS", "-o", "/dev/null", "-w", "'%{http_code} %{time_total}s\\n'", "-m", f"{timeout:g}"]
-    if request["method"] != "GET":
-        parts += ["-X", request["method"]]
+def _curl_request(request: dict[str, Any]) -> list[str]:
+    """curl's method, header and URL arguments for a request, shell-quoted."""
+    parts = ["-X", shell_quote(request["method"])] if request["method"] != "GET" else []
     for k, v in request.get("headers", {}).items():
         parts += ["-H", shell_quote(f"{k}: {v}")]
-    parts.append(shell_quote(request["url"]))
-    text = " ".join(parts)
+    return [*parts, shell_quote(request["url"])]
+
+
+def describe_http(request: dict[str, Any], timeout: float) -> str:
+    """The exact request, written as the curl command a person would type to repeat it."""
+    parts = ["curl", "-sS", "-o", "/dev/null", "-w", "'%{http_code} %{time_total}s\\n'", "-m", f"{timeout:g}"]
+    text = " ".join([*parts, *_curl_request(request)])
     if request.get("count", 1) > 1:
         text = f"{text}  # x{request['count']}, {request['concurrency']} at a time"
     return text
@@ -527,22 +530,12 @@ def describe_http(request: dict[str, Any], timeout: float) -> str:
 
 def curl_on_host(request: dict[str, Any], timeout: float) -> str:
     """The curl command run on a host when the request must come from there (e.g. the gateway)."""
-    from runbook.parsers.process import CURL_WRITE_OUT
-    from runbook.safety import shell_quote
-
     # curl gives up a little before the step does, so its own error (exit 28) is what we see
     parts = ["curl", "-sS", "-m", f"{max(1.0, timeout - 1):g}", "-w", shell_quote(CURL_WRITE_OUT)]
-    if request["method"] != "GET":
-        parts += ["-X", shell_quote(request["method"])]
-    for k, v in request.get("headers", {}).items():
-        parts += ["-H", shell_quote(f"{k}: {v}")]
-    parts.append(shell_quote(request["url"]))
-    return " ".join(parts)
+    return " ".join([*parts, *_curl_request(request)])
 
 
 def describe_dns(request: dict[str, Any]) -> str:
-    from runbook.safety import shell_quote
-
     if request["via"] == "host":
         return f"getent ahosts {shell_quote(request['name'])}"
     server = f" @{request['server']}" if request.get("server") else ""
@@ -550,8 +543,6 @@ def describe_dns(request: dict[str, Any]) -> str:
 
 
 def describe_tcp(request: dict[str, Any], timeout: float) -> str:
-    from runbook.safety import shell_quote
-
     return (
         f"timeout {timeout:g} bash -c {shell_quote('exec 3<>/dev/tcp/{}/{}'.format(request['host'], request['port']))}"
     )
