@@ -293,10 +293,7 @@ def _match(
         # the address fits neither side.
         if rule["source"] is None and rule["destination"] is None:
             results.append(True)
-        elif (
-            _addr_dim(rule, "source", address) is False
-            and _addr_dim(rule, "destination", address) is False
-        ):
+        elif _addr_dim(rule, "source", address) is False and _addr_dim(rule, "destination", address) is False:
             results.append(False)
         else:
             results.append(None)

@@ -139,7 +139,8 @@ def _stitch(
     return out
 
 
-def _split_hostport(hostport: str, default_port: int | None) -> tuple[str | None, int | None]:
+def split_hostport(hostport: str, default_port: int | None = None) -> tuple[str | None, int | None]:
+    """`host:port`, `[v6]:port`, `unix:/path` or a bare host; the port is default_port when absent."""
     if not hostport:
         return None, None
     if hostport.startswith("unix:"):
@@ -204,7 +205,7 @@ def _parse_target(raw: str, variables: dict[str, str], default_scheme: str) -> d
 
 def _server_entry(args: list[str]) -> dict[str, Any]:
     address = args[0] if args else ""
-    host, port = _split_hostport(address, 80)
+    host, port = split_hostport(address, 80)
     params: dict[str, Any] = {}
     for a in args[1:]:
         key, sep, val = a.partition("=")
@@ -367,9 +368,7 @@ class _Walker:
                 inner_vars = self._sets(block, variables)
                 self.walk_block(block, inner, inner_vars, ctx, loc)
 
-    def _collect(
-        self, stmts: list[dict[str, Any]], parent: dict[str, list[str]], where: str
-    ) -> dict[str, list[str]]:
+    def _collect(self, stmts: list[dict[str, Any]], parent: dict[str, list[str]], where: str) -> dict[str, list[str]]:
         settings = dict(parent)
         for st in stmts:
             d = st.get("directive")
@@ -498,9 +497,9 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
             up_name = t["host"]  # nginx prefers an upstream block of that name, vars or not
         elif t["host"] and t["port"] is None and not t["host"].startswith("unix:"):
             t["port"] = DEFAULT_PORTS.get(t["scheme"])
-        runtime_dns = bool(
-            uses_vars and up_name is None and t["host"] and not _is_ip(t["host"])
-        ) and not t["host"].startswith("unix:")
+        runtime_dns = bool(uses_vars and up_name is None and t["host"] and not _is_ip(t["host"])) and not t[
+            "host"
+        ].startswith("unix:")
         entry = {
             "directive": p["directive"],
             "server_name": p["server_names"][0] if p["server_names"] else None,

@@ -19,6 +19,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from runbook.parsers.nginx_config import split_hostport
+
 #: Shell that prints the host's clock in the form `parse_error_log` understands.
 ERROR_LOG_PREAMBLE = 'echo "NOW $(date +%s)"; echo "TZOFFSET $(date +%z)"'
 
@@ -59,9 +61,7 @@ _LINE_RE = re.compile(
     r"(?P<pid>\d+)#(?P<tid>\d+): (?:\*(?P<conn>\d+) )?(?P<rest>.*)$"
 )
 # ngx_http_log_error appends these, always in this order, after the message.
-_FIELD_RE = re.compile(
-    r', (client|server|request|subrequest|upstream|host|referrer): ("(?:[^"\\]|\\.)*"|[^,]*)'
-)
+_FIELD_RE = re.compile(r', (client|server|request|subrequest|upstream|host|referrer): ("(?:[^"\\]|\\.)*"|[^,]*)')
 _ERRNO_RE = re.compile(r"\((\d+): ([^)]*)\)")
 _UPSTREAM_URL_RE = re.compile(
     r"^(?P<scheme>[a-z][a-z0-9+.-]*)://"
@@ -155,27 +155,12 @@ def _errno(message: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _split_hostport(hostport: str) -> tuple[str | None, int | None]:
-    if not hostport:
-        return None, None
-    if hostport.startswith("unix:"):
-        return hostport, None
-    if hostport.startswith("["):
-        host, _, rest = hostport[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-        return host, int(port) if port.isdigit() else None
-    host, sep, port = hostport.rpartition(":")
-    if sep and port.isdigit() and ":" not in host:
-        return host, int(port)
-    return hostport, None
-
-
 def parse_upstream_url(url: str) -> dict[str, Any]:
     """Split nginx's `upstream: "http://198.18.0.3:8080/x"` value into scheme, host, port."""
     m = _UPSTREAM_URL_RE.match(url or "")
     if not m:
         return {"scheme": None, "host": None, "port": None}
-    host, port = _split_hostport(m.group("hostport"))
+    host, port = split_hostport(m.group("hostport"))
     return {"scheme": m.group("scheme"), "host": host, "port": port}
 
 
@@ -195,7 +180,7 @@ def _name_in(message: str, kind: str) -> str | None:
         return m.group(1).rstrip(",") if m else None
     if kind == "host-not-found":
         m = re.search(r'host not found in (?:upstream|resolver) "([^"]*)"', message)
-        return _split_hostport(m.group(1))[0] if m else None
+        return split_hostport(m.group(1))[0] if m else None
     return None
 
 
@@ -223,7 +208,7 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
     if kind == "host-not-found" and up["host"] is None:
         hm = re.search(r'host not found in upstream "([^"]*)"', message)
         if hm:
-            up["host"], up["port"] = _split_hostport(hm.group(1))
+            up["host"], up["port"] = split_hostport(hm.group(1))
     action = re.search(r" while ([^,]*)$", message)
     return {
         "ts": ts.isoformat(),
@@ -248,9 +233,7 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
     }
 
 
-def parse_error_log(
-    text: str, *, now: datetime | None = None, window_s: float | None = None
-) -> dict[str, Any]:
+def parse_error_log(text: str, *, now: datetime | None = None, window_s: float | None = None) -> dict[str, Any]:
     """Classify each nginx error-log line; keep only the last `window_s` seconds if set.
 
     A leading `NOW <epoch>` line (the host's `date +%s`) wins over `now`, since the log was

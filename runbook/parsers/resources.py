@@ -117,6 +117,4 @@ def _fill(sec: dict[str, list[str]], r: dict[str, Any]) -> None:
         elif name == "memory.current" and value.isdigit():
             r["cgroup_mem_current_kb"] = int(value) // 1024
     if r["cgroup_mem_max_kb"] and r["cgroup_mem_current_kb"] is not None:
-        r["cgroup_mem_used_pct"] = round(
-            100.0 * r["cgroup_mem_current_kb"] / r["cgroup_mem_max_kb"], 1
-        )
+        r["cgroup_mem_used_pct"] = round(100.0 * r["cgroup_mem_current_kb"] / r["cgroup_mem_max_kb"], 1)
