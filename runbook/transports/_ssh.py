@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook.inventory import Host
-from runbook.ssh_config import Endpoint, HostResolver, SSHConfigError, resolve_host
+from runbook.inventory.ssh_config import Endpoint, HostResolver, SSHConfigError, resolve_host
 from runbook.transports import known_hosts
 from runbook.transports.base import (
     DEFAULT_MAX_OUTPUT,

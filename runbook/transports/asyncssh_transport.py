@@ -15,7 +15,7 @@ from typing import Any
 import asyncssh
 from asyncssh.public_key import decode_ssh_public_key
 
-from runbook.ssh_config import Endpoint
+from runbook.inventory.ssh_config import Endpoint
 from runbook.transports import known_hosts
 from runbook.transports._ssh import (
     Conn,
@@ -108,7 +108,7 @@ class AsyncSSHTransport(SSHTransportBase):
             "port": ep.port,
             "username": ep.user,
             "known_hosts": (trusted, [], revoked),
-            "config": None,  # ssh_config is resolved by runbook.ssh_config, for both transports
+            "config": None,  # ssh_config is resolved by runbook.inventory.ssh_config, for both transports
             "client_factory": factory,
             "keepalive_interval": self.keepalive_interval,
             "keepalive_count_max": 3,

@@ -24,7 +24,7 @@ from typing import Any
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
-from runbook.ssh_config import Endpoint
+from runbook.inventory.ssh_config import Endpoint
 from runbook.transports import known_hosts
 from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream
 from runbook.transports.asyncssh_transport import _auth_message

@@ -1,7 +1,7 @@
 """Hosts and roles: the YAML inventory of DESIGN.md.
 
 `load_inventory` accepts the YAML inventory; `~/.ssh/config` aliases and Ansible inventories
-are resolved by `runbook.ssh_config` / `runbook.ansible_inventory` when present.
+are resolved by `runbook.inventory.ssh_config` / `runbook.inventory.ansible_static` when present.
 """
 
 from __future__ import annotations
@@ -158,12 +158,12 @@ def load_inventory(path: str | Path) -> Inventory:
         re.fullmatch(r"\[[\w.-]+(:(vars|children))?\]", ln) for ln in stripped
     )
     if stripped and is_ini:
-        from runbook.ansible_inventory import load_ansible_ini
+        from runbook.inventory.ansible_static import load_ansible_ini
 
         return load_ansible_ini(path, text)
     source = load_yaml(path, text)
     if isinstance(source.data, dict) and "all" in source.data and "hosts" not in source.data:
-        from runbook.ansible_inventory import load_ansible_yaml
+        from runbook.inventory.ansible_static import load_ansible_yaml
 
         return load_ansible_yaml(source)
     return inventory_from_source(source)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from runbook.inventory import Host, Inventory
+from runbook.inventory.model import Host, Inventory
 from runbook.yamlsource import SourceError, YamlSource
 
 _CONNECTION_KEYS = {
