@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from runbook.yamlsource import SourceError, YamlSource, load_yaml, pydantic_problems
 
@@ -62,6 +62,13 @@ class Host(BaseModel):
     password_env: str | None = None
     sudo: bool | None = None
     connect_timeout: float = 10.0
+    #: where each value came from (field -> "file:line", "group web", ...), for `runbook inventory`
+    origin: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+    # the inventory's other hosts, so `jump: gw1` resolves to the inventory host gw1
+    _peers: dict[str, Host] | None = PrivateAttr(default=None)
+
+    def peer(self, name: str) -> Host | None:
+        return self._peers.get(name) if self._peers else None
 
     @property
     def is_local(self) -> bool:
@@ -75,6 +82,16 @@ class Inventory(BaseModel):
     hosts: dict[str, Host] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     source: str | None = None
+    #: how it was read: "runbook", "ansible-inventory", "ansible (built-in reader)"
+    reader: str = "runbook"
+    warnings: list[str] = Field(default_factory=list)
+
+    def model_post_init(self, __context: Any) -> None:
+        for h in self.hosts.values():
+            h._peers = self.hosts
+
+    def resolver(self, name: str) -> Host | None:
+        return self.hosts.get(name)
 
     def with_role(self, role: str) -> list[Host]:
         if role == LOCAL:

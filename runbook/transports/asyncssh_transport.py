@@ -117,6 +117,9 @@ class AsyncSSHTransport(SSHTransportBase):
         }
         if tunnel is not None:
             options["tunnel"] = tunnel.raw
+        elif ep.proxy_command:
+            # as OpenSSH runs it: through the shell, exec'd
+            options["proxy_command"] = ["/bin/sh", "-c", "exec " + ep.proxy_command]
         if ep.identity_files:
             for path in ep.identity_files:
                 if not Path(path).is_file():

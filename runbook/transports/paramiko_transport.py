@@ -108,6 +108,13 @@ class ParamikoTransport(SSHTransportBase):
                 ) from exc
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise Dropped(f"jump host connection failed: {exc}") from exc
+        elif ep.proxy_command:
+            import shlex
+
+            try:
+                sock = paramiko.ProxyCommand("/bin/sh -c " + shlex.quote("exec " + ep.proxy_command))
+            except paramiko.ProxyCommandFailure as exc:
+                raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: ProxyCommand failed: {exc}") from exc
         else:
             try:
                 sock = socket.create_connection((ep.hostname, ep.port), timeout=timeout)
