@@ -45,7 +45,7 @@ def parse_ssh_g(host_arg: str, text: str) -> Resolved:
         identities_configured=configured,
         proxy_jump=values.get("proxyjump"),
         proxy_command=None if proxy_command in (None, "none") else proxy_command,
-        user_known_hosts=values.get("userknownhostsfile", "").split() if values.get("userknownhostsfile") else [],
+        user_known_hosts=[p for p in values.get("userknownhostsfile", "").split() if p != "none"],
         global_known_hosts=values.get("globalknownhostsfile", "").split(),
         strict_host_key_checking=values.get("stricthostkeychecking", "ask"),
         host_key_alias=values.get("hostkeyalias"),

@@ -154,7 +154,8 @@ class SSHResolver:
         if jump_host is not None and jump_host.name == host.name:
             raise SSHConfigError(f"{host.name}: jump names the host itself")
         if jump_host is not None:
-            cmd = dataclasses.replace(cmd, jump="none")  # the inventory host replaces any ssh_config proxy
+            # the inventory host replaces any proxy ssh_config names (`-o ProxyCommand=none` stops both)
+            cmd = dataclasses.replace(cmd, proxy_command="none")
         elif host.jump:
             cmd = dataclasses.replace(cmd, jump=host.jump)
         ep = self._endpoint(

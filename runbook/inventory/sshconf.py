@@ -306,6 +306,15 @@ def parse_user_host_port(spec: str) -> tuple[str | None, str, int | None]:
     return user, m["host"].strip("[]"), port
 
 
+def normalize_jump(spec: str) -> str:
+    """A ProxyJump list as `ssh -G` prints it: earlier hops as given, the last one rebuilt."""
+    extra, comma, last = spec.rpartition(",")
+    user, host, port = parse_user_host_port(last)
+    numeric = ":" in host or all(c in "0123456789." for c in host)
+    text = (f"{user}@" if user else "") + (f"[{host}]" if numeric else host) + (f":{port}" if port else "")
+    return f"{extra}{comma}{text}"
+
+
 @dataclass
 class Options:
     """What the parse settled; None = not set yet (so the first value wins)."""
@@ -354,6 +363,7 @@ class CommandLine:
     port: int | None = None
     identity_files: tuple[str, ...] = ()
     jump: str | None = None  # a ProxyJump spec, or "none"
+    proxy_command: str | None = None  # "none" turns off every proxy the files name
     user_known_hosts: str | None = None
     source: str = "command line"
 
@@ -367,6 +377,8 @@ class CommandLine:
             args += ["-i", ident]
         if self.jump:
             args += ["-o", f"ProxyJump={self.jump}"]
+        if self.proxy_command:
+            args += ["-o", f"ProxyCommand={self.proxy_command}"]
         if self.user_known_hosts:
             args += ["-o", f"UserKnownHostsFile={self.user_known_hosts}"]
         return args
@@ -381,7 +393,9 @@ class _Reader:
         self.want_final = False
         self.local_user, self.home, self.uid = local_account()
 
-    def read(self, path: str, *, user_conf: bool, never_match: bool = False, depth: int = 0) -> bool:
+    def read(
+        self, path: str, *, user_conf: bool, never_match: bool = False, depth: int = 0, active: list[bool] | None = None
+    ) -> bool:
         if depth > MAX_INCLUDE_DEPTH:
             raise ConfigProblem(f"{path}:1", "too many recursive configuration includes")
         try:
@@ -391,7 +405,7 @@ class _Reader:
             return False
         except OSError as exc:
             raise ConfigProblem(f"{path}:1", f"cannot read: {exc.strerror}") from exc
-        active = [True]
+        active = active if active is not None else [True]  # an included file starts in its includer's state
         for number, line in enumerate(lines, 1):
             self.line(line, f"{path}:{number}", active, user_conf=user_conf, never_match=never_match, depth=depth)
         return True
@@ -438,13 +452,16 @@ class _Reader:
                 if not arg.startswith(("/", "~")):
                     arg = ("~/.ssh/" if user_conf else "/etc/ssh/") + arg
                 for path in sorted(glob.glob(tilde(arg))):
-                    self.read(path, user_conf=user_conf, never_match=never_match or not on, depth=depth + 1)
+                    self.read(
+                        path, user_conf=user_conf, never_match=never_match or not on, depth=depth + 1, active=active
+                    )
                     active[0] = on  # an included Match does not change the including file's state
             return
         if keyword in ("proxycommand", "proxyjump"):
             value = rest.lstrip(" \t=")
             if keyword == "proxycommand":
-                if on and o.get("proxyjump") is None:
+                # a ProxyJump seen first wins; `ProxyJump none` does not stop a later ProxyCommand
+                if on and o.get("proxyjump") in (None, "none"):
                     o.set("proxycommand", value, where)
                 return
             spec = value.split("#", 1)[0].rstrip()
@@ -457,7 +474,7 @@ class _Reader:
                 if i == 0 and not hop:
                     raise ConfigProblem(where, f'Invalid ProxyJump "{value}"')
             if on and o.get("proxycommand") is None and o.get("proxyjump") is None:
-                o.set("proxyjump", "none" if not specs else spec, where)
+                o.set("proxyjump", "none" if not specs else normalize_jump(spec), where)
             return
         if keyword == "identityfile":
             if len(args) != 1:
@@ -632,7 +649,9 @@ def resolve(host_arg: str, config: str | None, cmdline: CommandLine | None = Non
         opts.identity_files.append(ident)
         opts.identity_sources.append(src)
     if cmd.jump:
-        opts.set("proxyjump", cmd.jump, src)
+        opts.set("proxyjump", cmd.jump if cmd.jump == "none" else normalize_jump(cmd.jump), src)
+    if cmd.proxy_command:
+        opts.set("proxycommand", cmd.proxy_command, src)
     if cmd.user_known_hosts:
         opts.set("userknownhostsfile", [cmd.user_known_hosts], src)
 
