@@ -29,6 +29,9 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--inventory", help="inventory file (YAML, or an Ansible INI/YAML inventory)")
+    p.add_argument(
+        "--role-map", metavar="ROLE=GROUP,...", help="Ansible groups to runbook roles (gateway=lbs,backend=web)"
+    )
     p.add_argument("--scenario", help="replayed hosts from a recorded scenario instead of an inventory")
     p.add_argument("--headless", action="store_true", help="no TUI: progress on stderr")
     p.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the result as JSON")
@@ -62,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p)
 
     sub.add_parser("scenarios", help="list the shipped scenarios")
+
+    p = sub.add_parser("inventory", help="how each host resolves (ssh -G, ansible-inventory) and from where")
+    p.add_argument("-i", "--inventory", required=True, help="runbook YAML, or any Ansible inventory source")
+    p.add_argument("--json", action="store_true", help="the documented JSON contract instead of text")
+    p.add_argument(
+        "--role-map", metavar="ROLE=GROUP,...", help="Ansible groups to runbook roles (gateway=lbs,backend=web)"
+    )
 
     p = sub.add_parser("validate", help="check playbooks and scenarios")
     p.add_argument("files", nargs="+")
@@ -132,6 +142,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if command == "validate":
         return _validate(args.files)
+    if command == "inventory":
+        return _inventory(args)
     if command == "report":
         return _report(args)
     if command == "resume":
@@ -170,6 +182,7 @@ def _config(args: argparse.Namespace) -> Any:
         variables=_pairs(args.var, "--var"),
         journal=args.journal,
         incident=incident,
+        role_map=args.role_map,
     )
 
 
@@ -193,6 +206,22 @@ def _run(args: argparse.Namespace) -> int:
 
     write_outputs(read_journal(session.journal.path), args.json_out, args.report_out, args.template)
     return code
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    from runbook.inventory import load_inventory
+    from runbook.inventory.show import describe, render_json, render_text
+
+    try:
+        inventory = load_inventory(args.inventory, role_map=args.role_map)
+    except ValueError as exc:  # a bad --role-map
+        print(f"runbook: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc, problems = describe(inventory)
+    sys.stdout.write(render_json(doc) if args.json else render_text(doc))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_USAGE if problems else EXIT_OK
 
 
 def _validate(files: list[str]) -> int:

@@ -73,6 +73,7 @@ def load_ansible(path: Path, role_map: dict[str, list[str]], ansible: str | None
                 raise SourceError([*located.problems, *exc.problems]) from exc
             raise
         views = ansible_cli.views_from_list(data, str(path))
+        _annotate(views, path)
         reader = "ansible-inventory"
     else:
         views, tree = ansible_static.read_static(path)
@@ -114,3 +115,20 @@ def _locate(path: Path, views: list, base: Path, role_map: dict[str, list[str]])
             view.where = where[view.name].where
         problems += to_host(view, base, role_map)[1]
     return problems
+
+
+def _annotate(views: list, path: Path) -> None:
+    """Name the file:line of each value Ansible gave, where runbook's reader finds the same value."""
+    try:
+        static, _ = ansible_static.read_static(path)
+    except SourceError:
+        return
+    by_name = {v.name: v for v in static}
+    for view in views:
+        mine = by_name.get(view.name)
+        if mine is None:
+            continue
+        view.where = mine.where or view.where
+        for key, value in view.vars.items():
+            if key in mine.var_where and mine.vars.get(key) == value:
+                view.var_where[key] = mine.var_where[key]
