@@ -88,9 +88,8 @@ def host_entry(host: Host, ssh: SSHResolver, problems: list[str]) -> dict[str, A
 
 
 def render_text(doc: dict[str, Any]) -> str:
-    lines = [
-        f"{doc['source']}: {len(doc['hosts'])} hosts, read by {doc['reader']}; ssh settings from {doc['ssh_config_reader']}"
-    ]
+    head = f"{doc['source']}: {len(doc['hosts'])} hosts, read by {doc['reader']}"
+    lines = [f"{head}; ssh settings from {doc['ssh_config_reader']}"]
     for w in doc["warnings"]:
         lines.append(f"warning: {w}")
     for h in doc["hosts"]:
@@ -101,7 +100,7 @@ def render_text(doc: dict[str, Any]) -> str:
             continue
         src = h["sources"]
 
-        def row(label: str, value: str, key: str) -> None:
+        def row(label: str, value: str, key: str, src: dict[str, str] = src) -> None:
             lines.append(f"  {label:<12} {value:<40} {src.get(key, '')}")
 
         row("address", h["address"], "address")
