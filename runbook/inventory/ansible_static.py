@@ -35,6 +35,10 @@ class NeedsAnsible(SourceError):
     """A source only Ansible can read (a plugin config, a script, an encrypted file)."""
 
 
+class LimitError(SourceError):
+    """A bound of runbook.inventory.limits was hit; checked before Ansible is asked too."""
+
+
 @dataclass
 class Group:
     name: str
@@ -70,7 +74,7 @@ class Tree:
     def add_host(self, host: str, group: str, where: str, port: int | None = None) -> None:
         if host not in self.host_vars:
             if len(self.host_vars) >= MAX_HOSTS:
-                raise SourceError([f"{where}: more than {MAX_HOSTS} hosts (runbook's limit on one inventory)"])
+                raise LimitError([f"{where}: more than {MAX_HOSTS} hosts (runbook's limit on one inventory)"])
             self.host_vars[host] = {}
             self.host_where[host] = where
         g = self.group(group, where)
@@ -102,7 +106,7 @@ def expand_hosts(pattern: str, where: str) -> list[str]:
         return [pattern]
     size = range_size(pattern)
     if size > MAX_RANGE_HOSTS:
-        raise SourceError([f"{where}: host range {pattern!r} expands to {size} hosts (limit {MAX_RANGE_HOSTS})"])
+        raise LimitError([f"{where}: host range {pattern!r} expands to {size} hosts (limit {MAX_RANGE_HOSTS})"])
     a, b, step = m["a"], m["b"], int(m["s"] or 1)
     head, tail = pattern[: m.start()], pattern[m.end() :]
     if a.isdigit() and b.isdigit():
@@ -250,6 +254,28 @@ def ancestors_of(tree: Tree, name: str) -> set[str]:
 # --- YAML ------------------------------------------------------------------------------------
 
 
+MAX_YAML_DEPTH = 200
+
+
+def check_yaml_depth(text: str, path: str) -> None:
+    """PyYAML composes recursively: refuse deep nesting from the event stream first."""
+    depth = 0
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 1
+                    raise LimitError(
+                        [f"{path}:{line}: YAML nested deeper than {MAX_YAML_DEPTH} levels (runbook's limit)"]
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the loader reports it with its line
+
+
 class _LineLoader(yaml.SafeLoader):
     """Keeps each mapping key's line, and turns `!vault` into a marker."""
 
@@ -265,6 +291,7 @@ _LineLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_sca
 def load_yaml_lines(text: str, path: str) -> tuple[Any, dict[int, int]]:
     """(data, {id(mapping): line}) with a file:line error for bad YAML."""
     lines: dict[int, int] = {}
+    check_yaml_depth(text, path)
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
@@ -285,7 +312,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, lines: dict[int, int]) 
     # here a plain recursive construct with a depth check
     def build(n: yaml.Node, depth: int) -> Any:
         if depth > 200:
-            raise SourceError([f"{n.start_mark.name}:{n.start_mark.line + 1}: nesting deeper than 200 levels"])
+            raise LimitError([f"{n.start_mark.name}:{n.start_mark.line + 1}: nesting deeper than 200 levels"])
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             key_lines: dict[Any, int] = {}
@@ -325,7 +352,7 @@ def read_yaml(tree: Tree, path: str, data: Any) -> None:
         name, body, line, parent, depth = stack.pop()
         where = f"{path}:{line}"
         if depth > MAX_GROUP_DEPTH:
-            raise SourceError([f"{where}: groups nested deeper than {MAX_GROUP_DEPTH} levels (runbook's limit)"])
+            raise LimitError([f"{where}: groups nested deeper than {MAX_GROUP_DEPTH} levels (runbook's limit)"])
         tree.group(name, where)
         if parent is not None:
             _link(tree, parent, name, where)
@@ -378,7 +405,7 @@ def read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise SourceError([f"{path}:1: {size} bytes is more than the {MAX_FILE_BYTES} an inventory may have"])
+            raise LimitError([f"{path}:1: {size} bytes is more than the {MAX_FILE_BYTES} an inventory may have"])
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError([f"{path}:1: cannot read: {exc.strerror or exc}"]) from exc
@@ -386,7 +413,7 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise SourceError([f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})"]) from exc
+        raise LimitError([f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})"]) from exc
 
 
 def kind_of(path: Path, text: str) -> str:
@@ -397,6 +424,7 @@ def kind_of(path: Path, text: str) -> str:
         return "script"
     suffix = path.suffix.lower()
     if suffix in ("", ".yml", ".yaml", ".json"):
+        check_yaml_depth(text, str(path))
         try:
             data = yaml.safe_load(text) if suffix != ".json" else json.loads(text)
         except (yaml.YAMLError, ValueError):
@@ -531,7 +559,7 @@ def depths(tree: Tree) -> dict[str, int]:
     worst = max(depth.values(), default=0)
     if worst > MAX_GROUP_DEPTH:
         deep = max(depth, key=lambda k: depth[k])
-        raise SourceError(
+        raise LimitError(
             [f"{tree.groups[deep].where}: groups nested {worst} levels deep (limit {MAX_GROUP_DEPTH}) at {deep!r}"]
         )
     return depth
@@ -556,11 +584,17 @@ def host_views(tree: Tree, base: Path | None) -> list[HostView]:
         memo[group] = frozenset(seen)
         return memo[group]
 
-    def priority(g: str) -> int:
+    priorities: dict[str, int] = {}
+    for g in tree.groups.values():
+        # a property of the group, not a variable: Ansible does not pass it on to hosts
+        raw = g.vars.pop("ansible_group_priority", 1)
         try:
-            return int(tree.groups[g].vars.get("ansible_group_priority", 1))
+            priorities[g.name] = int(raw)
         except (TypeError, ValueError):
-            return 1
+            priorities[g.name] = 1
+
+    def priority(g: str) -> int:
+        return priorities.get(g, 1)
 
     file_cache: dict[tuple[str, str], list[tuple[Path, dict[str, Any]]]] = {}
 

@@ -25,6 +25,7 @@ def is_runbook_yaml(path: Path, text: str) -> bool:
     """runbook's format: top-level `hosts:` (a mapping of hosts) and only defaults/vars beside it."""
     if path.suffix.lower() not in ("", ".yml", ".yaml", ".json"):
         return False
+    ansible_static.check_yaml_depth(text, str(path))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -60,27 +61,35 @@ def load_ansible(path: Path, role_map: dict[str, list[str]], ansible: str | None
     binary = ansible_cli.ansible_inventory_binary() if choice != "builtin" else None
     if choice == "ansible" and binary is None:
         raise SourceError([f"{path}:1: ansible-inventory is not installed (pip install ansible-core)"])
+    base = (path if path.is_dir() else path.parent).resolve()
+    # runbook's own reader first: its bounds (ranges, depth, size, UTF-8) hold before Ansible is
+    # asked, and it knows the file:line of what Ansible reports without one
+    static: list[ansible_static.HostView] | None = None
+    static_error: SourceError | None = None
+    try:
+        static, tree = ansible_static.read_static(path)
+    except ansible_static.LimitError:
+        raise
+    except SourceError as exc:
+        static_error = exc
+        if binary is None:
+            raise
     if binary is not None:
         try:
             data, warnings = ansible_cli.run_list(path, binary)
         except SourceError as exc:
-            # Ansible often names no line: runbook's reader of static files usually can
-            try:
-                ansible_static.read_static(path)
-            except ansible_static.NeedsAnsible:
-                pass
-            except SourceError as located:
-                raise SourceError([*located.problems, *exc.problems]) from exc
+            if static_error is not None and not isinstance(static_error, ansible_static.NeedsAnsible):
+                raise SourceError([*static_error.problems, *exc.problems]) from exc
             raise
         views = ansible_cli.views_from_list(data, str(path))
-        _annotate(views, path)
+        if static is not None:
+            _annotate(views, static)
         reader = "ansible-inventory"
     else:
-        views, tree = ansible_static.read_static(path)
+        assert static is not None
+        views = static
         reader = "runbook's Ansible reader"
         warnings = list(tree.warnings)
-    base = path if path.is_dir() else path.parent
-    base = base.resolve()
     hosts: dict[str, Host] = {}
     problems: list[str] = []
     for view in views:
@@ -89,8 +98,8 @@ def load_ansible(path: Path, role_map: dict[str, list[str]], ansible: str | None
         warnings += warns
         if host is not None:
             hosts[host.name] = host
-    if problems and binary is not None:
-        problems = _locate(path, views, base, role_map) or problems
+    if problems and binary is not None and static is not None:
+        problems = _locate(static, views, base, role_map) or problems
     if problems:
         raise SourceError(problems)
     if not hosts:
@@ -101,12 +110,8 @@ def load_ansible(path: Path, role_map: dict[str, list[str]], ansible: str | None
     return Inventory(hosts=hosts, vars=all_vars, source=str(path), reader=reader, warnings=warnings)
 
 
-def _locate(path: Path, views: list, base: Path, role_map: dict[str, list[str]]) -> list[str]:
+def _locate(static: list, views: list, base: Path, role_map: dict[str, list[str]]) -> list[str]:
     """ansible-inventory gives final values, not lines: find them with runbook's static reader."""
-    try:
-        static, _ = ansible_static.read_static(path)
-    except SourceError:
-        return []
     where = {v.name: v for v in static}
     problems: list[str] = []
     for view in views:
@@ -117,12 +122,8 @@ def _locate(path: Path, views: list, base: Path, role_map: dict[str, list[str]])
     return problems
 
 
-def _annotate(views: list, path: Path) -> None:
+def _annotate(views: list, static: list) -> None:
     """Name the file:line of each value Ansible gave, where runbook's reader finds the same value."""
-    try:
-        static, _ = ansible_static.read_static(path)
-    except SourceError:
-        return
     by_name = {v.name: v for v in static}
     for view in views:
         mine = by_name.get(view.name)
