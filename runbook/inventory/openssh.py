@@ -62,6 +62,7 @@ class SSHG:
         self.binary = binary or ssh_binary()
         self._cache: dict[tuple, Resolved] = {}
         self._lock = threading.Lock()
+        self._gates: dict[tuple, threading.Lock] = {}
         self.calls = 0
         self.seconds = 0.0
 
@@ -74,8 +75,19 @@ class SSHG:
         key = (host_arg, config, tuple(cmd.argv()))
         with self._lock:
             hit = self._cache.get(key)
+            if hit is None:
+                # threads asking for the same key wait for the first one's answer
+                gate = self._gates.setdefault(key, threading.Lock())
         if hit is not None:
             return hit
+        with gate:
+            with self._lock:
+                hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+            return self._run(host_arg, config, cmd, key)
+
+    def _run(self, host_arg: str, config: str | None, cmd: CommandLine, key: tuple) -> Resolved:
         if self.binary is None:
             raise RuntimeError("no ssh binary")
         argv = [self.binary, "-G", *(["-F", config] if config else []), *cmd.argv(), "--", host_arg]

@@ -253,6 +253,7 @@ class SSHTransportBase(Transport):
         self._key_lock = threading.Lock()  # paramiko checks keys from worker threads
         self.ssh_config = SSHResolver()  # ssh -G answers, cached for this transport's session
         self._endpoints: dict[str, Endpoint] = {}
+        self._resolving: dict[str, asyncio.Future[Endpoint]] = {}
 
     # --- library hooks ---------------------------------------------------------------------
 
@@ -321,9 +322,14 @@ class SSHTransportBase(Transport):
         """`ssh -G` is a subprocess: resolve off the event loop, once per host per session."""
         key = host.model_dump_json()
         ep = self._endpoints.get(key)
-        if ep is None:
-            ep = await asyncio.to_thread(self.endpoint, host)
-            self._endpoints[key] = ep
+        if ep is not None:
+            return ep
+        fut = self._resolving.get(key)
+        if fut is None:  # one resolution per host however many steps ask at once
+            fut = self._resolving[key] = asyncio.ensure_future(asyncio.to_thread(self.endpoint, host))
+            fut.add_done_callback(lambda f, key=key: self._resolving.pop(key, None))
+        ep = await asyncio.shield(fut)
+        self._endpoints[key] = ep
         return ep
 
     async def run(
