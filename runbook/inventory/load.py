@@ -27,7 +27,7 @@ def is_runbook_yaml(path: Path, text: str) -> bool:
         return False
     ansible_static.check_yaml_depth(text, str(path))
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=ansible_static._LineLoader)
     except yaml.YAMLError:
         return path.suffix.lower() in (".yml", ".yaml")  # let the YAML loader say where it is broken
     if not isinstance(data, dict) or "hosts" not in data or not set(data) <= _RUNBOOK_KEYS:
