@@ -75,7 +75,10 @@ def test_bad_ssh_config_is_file_line_exit_2(tmp_path: Path) -> None:
         assert f"{cfg}:2: " in out.stderr, (reader, out.stderr)
 
 
-PLUGIN = "plugin: ansible.builtin.generator\nhosts:\n  name: '{{ app }}-{{ env }}'\nlayers:\n  app: [web, api]\n  env: [prod]\n"
+PLUGIN = (
+    "plugin: ansible.builtin.generator\nhosts:\n  name: '{{ app }}-{{ env }}'\n"
+    "layers:\n  app: [web, api]\n  env: [prod]\n"
+)
 
 
 def test_plugin_source_without_ansible_says_what_to_do(tmp_path: Path) -> None:
