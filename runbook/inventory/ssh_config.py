@@ -150,7 +150,7 @@ class SSHResolver:
         # ssh would drop a missing -i file with a warning)
         cmd = CommandLine(user=host.user, port=host.port if explicit_port else None,
                           user_known_hosts=host.known_hosts, source=inv)  # fmt: skip
-        jump_host = hosts(host.jump) if (host.jump and hosts) else None
+        jump_host = hosts(host.jump) if host.jump else None
         if jump_host is not None and jump_host.name == host.name:
             raise SSHConfigError(f"{host.name}: jump names the host itself")
         if jump_host is not None:

@@ -327,7 +327,11 @@ class SSHTransportBase(Transport):
         fut = self._resolving.get(key)
         if fut is None:  # one resolution per host however many steps ask at once
             fut = self._resolving[key] = asyncio.ensure_future(asyncio.to_thread(self.endpoint, host))
-            fut.add_done_callback(lambda f, key=key: self._resolving.pop(key, None))
+
+            def forget(_: asyncio.Future[Endpoint], key: str = key) -> None:
+                self._resolving.pop(key, None)
+
+            fut.add_done_callback(forget)
         ep = await asyncio.shield(fut)
         self._endpoints[key] = ep
         return ep
