@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from runbook.checks.replay import ReplaySteps
+from runbook.checks.runner import LiveSteps, StepIO
 from runbook.inventory import Inventory, load_inventory
 from runbook.journal import Journal, new_journal_path
 from runbook.playbook import Playbook, load_playbook
@@ -58,6 +60,7 @@ def build_session(
         replay = ReplayTransport(scenario.events, speed=cfg.replay_speed)
         remote: Transport = replay
         local: Transport = replay
+        io: StepIO = ReplaySteps(scenario.events, speed=cfg.replay_speed)
         mode = "replay"
     else:
         if not cfg.inventory:
@@ -67,6 +70,7 @@ def build_session(
             cfg.transport, accept_new_host_keys=cfg.accept_new_host_keys, host_key_prompt=host_key_prompt
         )
         local = LocalTransport()
+        io = LiveSteps(remote, local)
         mode = "live"
     journal_path = Path(cfg.journal) if cfg.journal else new_journal_path(playbook.id)
     options = SessionOptions(
@@ -86,6 +90,7 @@ def build_session(
         options=options,
         confirm_mutating=confirm_mutating,
         overrides=cfg.variables,
+        io=io,
     )
     session.run_info = {
         "inventory": str(Path(cfg.inventory).resolve()) if cfg.inventory else None,
@@ -95,7 +100,7 @@ def build_session(
         "variables": cfg.variables,
     }
     if resume_events is not None:
-        session.replay_events(resume_events)
+        session.resume(resume_events)
     return session
 
 

@@ -54,7 +54,7 @@ class TrainingSession(Session):
         node = self.engine.node(node_id)
         if self.options.hide_conclusions and self.diagnosis is None and (node.conclusion or node.unresolved):
             self.held = (node_id, reason)
-            self.status = DIAGNOSE
+            # the conclusion-held event puts the walk in status "diagnose" (runbook.walk)
             self.record("conclusion-held", node=self.current)
             return
         self.held = None
