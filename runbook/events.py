@@ -63,7 +63,8 @@ class Event:
         return self.TYPE
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "ts": self.ts, "v": self.v} if self.ts else {"type": self.type, "v": self.v}
+        out: dict[str, Any] = {"type": self.type, "ts": self.ts} if self.ts else {"type": self.type}
+        out["v"] = self.v
         for f in dataclasses.fields(self):
             if f.name not in _BASE_FIELDS:
                 value = getattr(self, f.name)
@@ -130,19 +131,11 @@ def event(kind: str, doc: str) -> Any:
     return register
 
 
-def _list() -> Any:
-    return field(default_factory=list)
-
-
-def _dict() -> Any:
-    return field(default_factory=dict)
-
-
 @dataclass(frozen=True, kw_only=True)
 class UnknownEvent(Event):
     """A kind this version does not know (or a line it could not type): kept and shown."""
 
-    raw: dict[str, Any] = _dict()
+    raw: dict[str, Any] = field(default_factory=dict)
     problem: str = ""
 
     @property
@@ -163,9 +156,9 @@ class ScenarioHeader(Event):
     playbook: str = ""
     description: str = ""
     fault: str | None = None
-    fault_hosts: list[str] = _list()
+    fault_hosts: list[str] = field(default_factory=list)
     expected_cause: str | None = None
-    expected_hosts: list[str] = _list()
+    expected_hosts: list[str] = field(default_factory=list)
     expected_node: str | None = None
     recorded_at: str = ""
     recorded_from: str = ""
@@ -181,13 +174,13 @@ class SessionStarted(Event):
     mode: str = "live"
     scenario: str | None = None
     transport: str = ""
-    inventory: list[dict[str, Any]] = _list()
-    vars: dict[str, Any] = _dict()
-    incident: dict[str, Any] = _dict()
+    inventory: list[dict[str, Any]] = field(default_factory=list)
+    vars: dict[str, Any] = field(default_factory=dict)
+    incident: dict[str, Any] = field(default_factory=dict)
     read_only: bool = False
     runbook_version: str = ""
     #: how the run was started (inventory path, transport...), for `runbook resume`
-    run: dict[str, Any] = _dict()
+    run: dict[str, Any] = field(default_factory=dict)
 
 
 @event("inventory-warning", "a role the playbook needs that no inventory host has")
@@ -209,7 +202,7 @@ class WarningRecorded(Event):
 class Resumed(Event):
     node: str | None = None
     #: step ids whose results are set aside (the node runs again)
-    dropped: list[str] = _list()
+    dropped: list[str] = field(default_factory=list)
 
 
 @event("session-end", "the session ends")
@@ -276,7 +269,7 @@ class StepFinished(Event):
     stderr: str = ""
     timed_out: bool = False
     truncated_bytes: int = 0
-    data: dict[str, Any] = _dict()
+    data: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
 
 
@@ -284,8 +277,8 @@ class StepFinished(Event):
 @dataclass(frozen=True, kw_only=True)
 class MutatingRefused(Event):
     node: str | None = None
-    steps: list[str] = _list()
-    commands: list[str] = _list()
+    steps: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
     reason: str = ""
 
 
@@ -315,7 +308,7 @@ class Summary(Event):
     node: str = ""
     check: str = ""
     finding: str = ""
-    hosts: list[str] = _list()
+    hosts: list[str] = field(default_factory=list)
     of: int = 0
     text: str = ""
 
@@ -327,7 +320,7 @@ class Branched(Event):
     to: str | None = None
     reason: str = ""
     #: ids of the findings the branch relied on
-    cited: list[str] = _list()
+    cited: list[str] = field(default_factory=list)
 
 
 @event("unresolved", "the walk cannot go on: an unresolved end, or no branch applies")
@@ -407,10 +400,10 @@ class Concluded(Event):
     cause: str = ""
     title: str = ""
     summary: str = ""
-    hosts: list[str] = _list()
-    remediation: list[str] = _list()
-    prevention: list[str] = _list()
-    findings: list[str] = _list()
+    hosts: list[str] = field(default_factory=list)
+    remediation: list[str] = field(default_factory=list)
+    prevention: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The conclusion without the journal's bookkeeping (type, ts, v)."""
@@ -456,11 +449,11 @@ class TrainingStarted(Event):
     playbook: str = ""
     expected_cause: str | None = None
     expected_node: str | None = None
-    expected_hosts: list[str] = _list()
-    expert_path: list[str] = _list()
-    shortest_path: list[str] = _list()
-    expert_findings: list[dict[str, Any]] = _list()
-    cited: list[str] = _list()
+    expected_hosts: list[str] = field(default_factory=list)
+    expert_path: list[str] = field(default_factory=list)
+    shortest_path: list[str] = field(default_factory=list)
+    expert_findings: list[dict[str, Any]] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
     lab: bool = False
 
 

@@ -205,7 +205,7 @@ def _seq(step_id: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-def apply(state: WalkState, e: Event) -> WalkState:  # noqa: C901 - one case per event kind
+def apply(state: WalkState, e: Event) -> WalkState:
     """The state after one more event. Pure: the given state is not changed."""
     r = dataclasses.replace
     if isinstance(e, NodeEntered):
