@@ -10,10 +10,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from runbook.headless import RunConfig, build_session
 from runbook.journal import read_journal
 from runbook.report import build_result, render_markdown
 from runbook.session import Session
+from runbook.wiring import RunConfig, build_session
 
 
 def demo(tmp_path: Path, name: str = "j.jsonl") -> Session:
