@@ -510,7 +510,8 @@ def schema_doc() -> str:
                 default = repr(f.default_factory())
             else:
                 default = "required"
-            out.append(f"| `{_json_name(f)}` | `{f.type}` | `{default}` |")
+            kind = str(f.type).replace("|", "\\|")  # a pipe would end the table cell
+            out.append(f"| `{_json_name(f)}` | `{kind}` | `{default}` |")
         out.append("")
     return "\n".join(out)
 
