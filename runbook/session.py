@@ -25,6 +25,9 @@ from runbook.events import (
     Concluded,
     Event,
     FindingRecorded,
+    FollowEnded,
+    FollowLine,
+    FollowStarted,
     HostKeyAccepted,
     InventoryWarning,
     MutatingRefused,
@@ -44,6 +47,7 @@ from runbook.events import (
     WarningRecorded,
     WentBack,
 )
+from runbook.follow import FollowResult, follow
 from runbook.inventory import Host, Inventory
 from runbook.journal import Journal
 from runbook.playbook.model import Playbook
@@ -53,6 +57,8 @@ from runbook.walk import WalkState, apply, fold_json
 Listener = Callable[[dict[str, Any]], None]
 #: asked before a mutating step runs: (steps) -> True to run them
 ConfirmMutating = Callable[[list[PlannedStep]], Awaitable[bool]]
+#: lines of a followed log journaled per follow (a busy log is counted past that, not kept)
+MAX_FOLLOW_LINES = 2000
 
 
 @dataclass
@@ -408,6 +414,61 @@ class Session:
             self.log(Overridden(node=from_node, finding=None, verdict="branch", reason=reason, goto=goto))
             self.log(Branched(from_node=from_node, to=goto, reason=f"override: {reason}", cited=[]))
             self.enter(goto, f"override: {reason}")
+
+    # ---- following a log -------------------------------------------------------------------
+    def follow_steps(self) -> list[PlannedStep]:
+        """The steps with a log to follow, of the latest node on the path that has any."""
+        for node_id in reversed(self.walk.path):
+            steps = [x for x in self.engine.plan(node_id, self.state) if x.follow]
+            if steps:
+                return steps
+        return []
+
+    async def follow(self, steps: list[PlannedStep], stop: asyncio.Event) -> list[FollowResult]:
+        """Follow the steps' logs (tail -F) until `stop` is set, sending test requests through
+        the gateway meanwhile (not in replay). Start, lines and end are journaled; the end
+        is also written as a note, for the report."""
+        url = None if self.options.mode == "replay" else self.engine.global_vars().get("public_url")
+
+        async def one(step: PlannedStep, probe_url: str | None) -> FollowResult:
+            host = step.host.name
+            self.log(FollowStarted(node=self.current, host=host, command=step.follow or ""))
+            partial = ""
+            kept = 0
+
+            def on_output(_stream: str, text: str) -> None:
+                nonlocal partial, kept
+                lines = (partial + text).split("\n")
+                partial = lines.pop()
+                for line in lines:
+                    kept += 1
+                    if kept <= MAX_FOLLOW_LINES:  # the rest is counted in follow-end
+                        self.log(FollowLine(host=host, stream="log", text=line))
+
+            result = await follow(
+                step,
+                self.transport_for(step.host),
+                stop,
+                on_output,
+                lambda line: self.log(FollowLine(host=host, stream="probe", text=line)),
+                probe_url=probe_url,
+            )
+            self.log(
+                FollowEnded(
+                    host=host,
+                    command=result.command,
+                    duration_s=round(result.duration_s, 3),
+                    lines=result.lines,
+                    error=result.error,
+                    summary=result.summary(),
+                )
+            )
+            return result
+
+        results = await asyncio.gather(*(one(step, url if i == 0 else None) for i, step in enumerate(steps)))
+        for result in results:
+            self.note(result.summary())
+        return list(results)
 
     def record_host_key(self, host: str, fingerprint: str, decision: str) -> None:
         self.log(HostKeyAccepted(host=host, fingerprint=fingerprint, decision=decision))

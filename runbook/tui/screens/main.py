@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
-from runbook.tui.follow import FollowResult, follow
+from runbook.follow import FollowResult
 from runbook.tui.model import node_state, result_summary, targets
 from runbook.tui.screens.modals import ChooseScreen, ConfirmScreen, QuestionScreen, finding_options
 from runbook.tui.widgets.findings import FindingsTable
@@ -126,7 +126,19 @@ class MainScreen(Screen[None]):
         if event["type"] == "step-output":
             self.query_one(OutputTabs).feed(event["host"], event["text"])
             return
+        if event["type"].startswith("follow-"):
+            self.show_follow(event)
+            return
         self.post_message(self.SessionEvent(event))
+
+    def show_follow(self, event: dict[str, Any]) -> None:
+        output, host = self.query_one(OutputTabs), event["host"]
+        if event["type"] == "follow-start":
+            output.line(host, f"━━ following on {host}: {event['command']}  (f or x stops)")
+        elif event["type"] == "follow-line":
+            output.line(host, event["text"] if event["stream"] == "log" else f"→ {event['text']}")
+        elif event["type"] == "follow-end":
+            output.line(host, f"━━ stopped following: {event['lines']} lines in {event['duration_s']:.0f}s")
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
         event = message.event
@@ -256,36 +268,19 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def follow_log(self, steps: list[PlannedStep]) -> list[FollowResult]:
-        s = self.session
+        """The session follows and journals; its follow-* events are rendered as they come."""
         stop = self.following = asyncio.Event()
-        output = self.query_one(OutputTabs)
         self.schedule_refresh()
-        url = None if s.options.mode == "replay" else s.engine.global_vars().get("public_url")
-        output.show_host(steps[0].host.name)
+        self.query_one(OutputTabs).show_host(steps[0].host.name)
         try:
-
-            async def one(step: PlannedStep) -> FollowResult:
-                host = step.host.name
-                output.line(host, f"━━ following on {host}: {step.follow}  (f or x stops)")
-                return await follow(
-                    step,
-                    s.transport_for(step.host),
-                    stop,
-                    lambda _stream, text: output.feed(host, text),
-                    lambda line: output.line(host, f"→ {line}"),
-                    probe_url=url if step is steps[0] else None,
-                )
-
-            results = await asyncio.gather(*(one(step) for step in steps))
+            results = await self.session.follow(steps, stop)
         finally:
             self.following = None
             self.schedule_refresh()
         for result in results:
-            output.line(result.host, f"━━ stopped following: {result.lines} lines in {result.duration_s:.0f}s")
             if result.error and "ended" not in result.error:
                 self.notify(f"Follow on {result.host}: {result.error}", severity="warning")
-            s.note(result.summary())
-        return list(results)
+        return results
 
     # ---- actions ------------------------------------------------------------------------
     @property
@@ -474,19 +469,11 @@ class MainScreen(Screen[None]):
             self._last_draft = ""
             note.value = ""
 
-    def follow_steps(self) -> list[PlannedStep]:
-        s = self.session
-        for node_id in reversed(s.path):
-            steps = [x for x in s.engine.plan(node_id, s.state) if x.follow]
-            if steps:
-                return steps
-        return []
-
     def action_follow(self) -> None:
         if self.following is not None:
             self.following.set()
             return
-        steps = self.follow_steps()
+        steps = self.session.follow_steps()
         if not steps:
             self.notify("No log to follow on this path", severity="warning")
             return
