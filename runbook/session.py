@@ -445,12 +445,15 @@ class Session:
                     if kept <= MAX_FOLLOW_LINES:  # the rest is counted in follow-end
                         self.log(FollowLine(host=host, stream="log", text=line))
 
+            def on_probe(line: str) -> None:
+                self.log(FollowLine(host=host, stream="probe", text=line))
+
             result = await follow(
                 step,
                 self.transport_for(step.host),
                 stop,
                 on_output,
-                lambda line: self.log(FollowLine(host=host, stream="probe", text=line)),
+                on_probe,
                 probe_url=probe_url,
             )
             self.log(

@@ -237,7 +237,7 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="session", exit_on_error=False)
     async def run_steps(self, auto: bool = False) -> str:
         s = self.session
-        status = s.status
+        status: str = s.status
         while True:
             task = asyncio.ensure_future(s.run_current())
             try:
