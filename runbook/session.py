@@ -50,7 +50,7 @@ from runbook.events import (
 from runbook.follow import FollowResult, follow
 from runbook.inventory import Host, Inventory
 from runbook.journal import Journal
-from runbook.playbook.model import Playbook
+from runbook.playbook.model import Node, Playbook
 from runbook.transports.base import Transport
 from runbook.walk import WalkState, apply, fold_json
 
@@ -176,6 +176,19 @@ class Session:
 
     def transport_for(self, host: Host) -> Transport:
         return self.local if host.is_local else self.remote
+
+    # ---- what a driver may read (the TUI reads these, never the engine or a transport) ----
+    def node(self, node_id: str) -> Node:
+        return self.engine.node(node_id)
+
+    def host_states(self) -> dict[str, str]:
+        """Each inventory host's connection state, for the host bar."""
+        return {h.name: self.transport_for(h).connection_state(h) for h in self.inventory.hosts.values()}
+
+    @property
+    def public_url(self) -> str | None:
+        url = self.engine.global_vars().get("public_url")
+        return str(url) if url else None
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:

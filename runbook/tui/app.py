@@ -74,7 +74,7 @@ class RunbookApp(App[int]):
         if self.ask_incident:
             incident = dict(self.cfg.incident)
             incident.setdefault(
-                "title", f"{s.playbook.title} on {s.engine.global_vars().get('public_url', 'the site')}"
+                "title", f"{s.playbook.title} on {s.public_url or 'the site'}"
             )
             incident.setdefault("responder", _user())
             where = f"scenario {s.options.scenario} (replayed hosts)" if s.options.scenario else "live hosts"

@@ -176,7 +176,7 @@ class MainScreen(Screen[None]):
         states = {nid: node_state(s, nid) for nid in s.playbook.nodes}
         self.query_one(PlaybookTree).update_states(states, s.path, s.current)
         if s.current:
-            node = s.engine.node(s.current)
+            node = s.node(s.current)
             self.query_one(StepPanel).show(s.current, node, s.plan(), self.statuses, s.status)
         self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
         self.query_one("#status", Static).update(self.status_line())
@@ -227,9 +227,7 @@ class MainScreen(Screen[None]):
 
     def update_hostbar(self) -> None:
         s = self.session
-        states = {}
-        for host in s.inventory.hosts.values():
-            states[host.name] = s.transport_for(host).connection_state(host)
+        states = s.host_states()
         mode = "replay" if s.options.mode == "replay" else ""
         self.query_one(HostBar).show(states, mode)
 
@@ -320,9 +318,9 @@ class MainScreen(Screen[None]):
             key.startswith(f"{s.current}/") and word == "cancelled" for key, (word, _) in self.statuses.items()
         )
         if not (cancelled and s.status == "ready"):
-            earlier = [n for n in s.path[:-1] if s.engine.node(n).checks]
+            earlier = [n for n in s.path[:-1] if s.node(n).checks]
             if s.finished or not earlier:
-                earlier = [n for n in s.path if s.engine.node(n).checks]
+                earlier = [n for n in s.path if s.node(n).checks]
             if not earlier:
                 self.notify("Nothing was run yet", severity="warning")
                 return
@@ -346,7 +344,7 @@ class MainScreen(Screen[None]):
 
     def action_answer(self) -> None:
         s = self.session
-        node = s.engine.node(s.current or "")
+        node = s.node(s.current or "")
         q = node.question
         if q is None or s.status != "question":
             return
@@ -364,7 +362,7 @@ class MainScreen(Screen[None]):
         options += finding_options([f for f in s.state.active_findings() if f.severity == "info"])
         prev = s.path[-2] if len(s.path) > 1 else None
         if prev:
-            for t in targets(s.engine.node(prev)):
+            for t in targets(s.node(prev)):
                 if t != s.current:
                     options.append((f"goto:{t}", f"Take the branch {prev} → {t} instead of {s.current}"))
         taken = {key for key, _ in options}
@@ -402,7 +400,7 @@ class MainScreen(Screen[None]):
         if not visited:
             self.notify("No visited node to go back to", severity="warning")
             return
-        options = [(n, f"{i}. {n}: {s.engine.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
+        options = [(n, f"{i}. {n}: {s.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
 
         def chosen(result: tuple[str, str] | None) -> None:
             if result:
@@ -422,7 +420,7 @@ class MainScreen(Screen[None]):
         s = self.session
         node = message.node
         if node not in s.path or (node == s.current and not s.finished) or self.busy:
-            self.notify(f"{node}: {s.engine.node(node).title}", timeout=3)
+            self.notify(f"{node}: {s.node(node).title}", timeout=3)
             return
 
         def confirmed(ok: bool | None) -> None:
