@@ -81,6 +81,8 @@ class WalkState:
     start: SessionStarted | None = None
     end: SessionEnded | None = None
     conclusion: Concluded | None = None
+    #: every conclusion reached, including those later set aside
+    conclusions: tuple[Concluded, ...] = ()
     unresolved_reason: str | None = None
     #: results on the path (the evidence rules read)
     observations: tuple[Observation, ...] = ()
@@ -252,7 +254,7 @@ def apply(state: WalkState, e: Event) -> WalkState:
     if isinstance(e, Unresolved):
         return r(state, status=Status.UNCONCLUDED, unresolved_reason=e.reason)
     if isinstance(e, Concluded):
-        return r(state, status=Status.CONCLUDED, conclusion=e)
+        return r(state, status=Status.CONCLUDED, conclusion=e, conclusions=(*state.conclusions, e))
     if isinstance(e, Answered):
         return r(state, answers={**state.answers, e.key: (e.node, e.value)}, answer_log=(*state.answer_log, e))
     if isinstance(e, NoteAdded):
