@@ -101,8 +101,9 @@ def score(events: list[dict[str, Any]]) -> Score:
     backtracks = len(folded.backs)
     skipped = [k.node for k in folded.skips]
     overrides = len(folded.overrides)
-    hints = [{"node": h.node, "level": h.level, "cost": h.cost, "text": h.text} for h in fold_json(events).hints]
-    hint_cost = sum(int(h.get("cost") or 0) for h in hints)
+    given = fold_json(events).hints
+    hints: list[dict[str, Any]] = [{"node": h.node, "level": h.level, "cost": h.cost, "text": h.text} for h in given]
+    hint_cost = sum(h.cost for h in given)
 
     # what the trainee saw: every finding of the walk, on the path or set aside since
     seen = {(f.id, f.host) for f in (*folded.findings, *folded.set_aside)}
