@@ -57,6 +57,7 @@ class Observation:
     node: str
     check: str
     host: str
+    #: the command that ran (after sudo wrapping and any fallback)
     command: str
     kind: str = "shell"
     #: the planned command before any sudo wrapping (replay answers either)

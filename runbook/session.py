@@ -304,7 +304,7 @@ class Session:
         return list(await asyncio.gather(*self._step_tasks))
 
     def _finished(self, obs: Observation) -> Observation:
-        self.log(StepFinished(**obs.to_event()))
+        self.log(StepFinished(result=obs))
         return obs
 
     async def _refused(self, step: PlannedStep, step_id: str) -> Observation:
@@ -347,7 +347,7 @@ class Session:
         mine = [o for o in self.walk.observations if o.step_id in ids]
         outcome = self.engine.evaluate(node_id, self.state, mine)
         for finding in outcome.findings:
-            self.log(FindingRecorded(**finding.to_event()))
+            self.log(FindingRecorded(finding=finding))
         for problem in outcome.problems:
             self.log(RuleProblem(node=node_id, message=problem))
         for summary in fanout_summaries(self.engine.node(node_id), mine, outcome.findings):

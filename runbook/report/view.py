@@ -99,7 +99,8 @@ def _step_dict(record: StepRecord, number: int) -> dict[str, Any]:
             step.update({k: v for k, v in event.to_json().items() if k not in ("type", "ts", "v")})
     if record.result is not None:
         step["result_ts"] = record.result.ts
-        if record.start is not None and record.start.command and record.start.command != record.result.command:
+        ran = record.result.result.command
+        if record.start is not None and record.start.command and record.start.command != ran:
             step["planned_command"] = record.start.command
     return step
 
