@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -61,7 +61,8 @@ ACTION_HELP = {
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = [Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS] + [
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS),
         Binding("escape", "focus_tree", "Tree", show=False),
     ]
 
