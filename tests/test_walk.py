@@ -80,6 +80,10 @@ async def test_a_fallback_is_reported_with_the_command_that_ran(tmp_path: Path) 
     for step in fell_back:
         assert step["command"].startswith("pgrep -a -x app"), step["command"]
         assert step["exit_status"] == 0  # pgrep's own, not systemctl's
+    # an http check on a host reports the curl that ran there, with curl's own exit status
+    inside = [st for st in result["steps"] if st["check"] == "health_inside"]
+    assert inside and all(st["command"].startswith("curl -sS -m 4 -w ") for st in inside)
+    assert all(st["exit_status"] == 0 for st in inside)
     report = render_markdown(read_journal(s.journal.path))
     assert "pgrep -a -x app" in report
     await s.close()
