@@ -19,6 +19,7 @@ from runbook import __version__
 from runbook.checks.runner import LiveSteps, StepIO
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
 from runbook.events import (
+    SCHEMA_VERSION,
     Answered,
     Branched,
     CancelRequested,
@@ -172,7 +173,7 @@ class Session:
 
     def record(self, event_type: str, **fields: Any) -> dict[str, Any]:
         """`log` for an event given as its journal type and fields."""
-        return self.log(Event.from_json({"type": event_type, **fields})).to_json()
+        return self.log(Event.from_json({"type": event_type, "v": SCHEMA_VERSION, **fields})).to_json()
 
     def transport_for(self, host: Host) -> Transport:
         return self.local if host.is_local else self.remote
