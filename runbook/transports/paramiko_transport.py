@@ -26,8 +26,7 @@ from paramiko.common import cMSG_CHANNEL_REQUEST
 
 from runbook.inventory.ssh_config import Endpoint
 from runbook.transports import known_hosts
-from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream
-from runbook.transports.asyncssh_transport import _auth_message
+from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream, auth_message
 from runbook.transports.base import ErrorKind, OutputCallback, TransportError
 
 # paramiko logs handshake failures at ERROR; keep them off the terminal (they become findings).
@@ -78,8 +77,12 @@ class ParamikoTransport(SSHTransportBase):
         if on_output is None:
             return None
         loop = asyncio.get_running_loop()
-        # FIFO with the pump's completion, so every chunk is delivered before run() returns
-        return lambda stream, text: loop.call_soon_threadsafe(on_output, stream, text)
+
+        def emit(stream: str, text: str) -> None:
+            # FIFO with the pump's completion, so every chunk is delivered before run() returns
+            loop.call_soon_threadsafe(on_output, stream, text)
+
+        return emit
 
     # --- connecting ------------------------------------------------------------------------
 
@@ -182,10 +185,10 @@ class ParamikoTransport(SSHTransportBase):
                     ) from exc
         else:
             for name in _DEFAULT_KEYS:
-                path = Path("~/.ssh", name).expanduser()
-                if path.is_file():
+                default = Path("~/.ssh", name).expanduser()
+                if default.is_file():
                     with contextlib.suppress(Exception):  # encrypted or odd default keys
-                        keys.append(paramiko.PKey.from_path(path))
+                        keys.append(paramiko.PKey.from_path(default))
         if os.environ.get("SSH_AUTH_SOCK"):
             with contextlib.suppress(Exception):
                 keys.extend(paramiko.Agent().get_keys())
@@ -204,7 +207,7 @@ class ParamikoTransport(SSHTransportBase):
                 t.auth_password(ep.user, password)
             if t.is_authenticated():
                 return
-        raise TransportError(ErrorKind.AUTH, _auth_message(ep, password))
+        raise TransportError(ErrorKind.AUTH, auth_message(ep, password))
 
     def _alive(self, conn: Conn) -> bool:
         return conn.raw.is_active()

@@ -224,6 +224,10 @@ async def test_follow_a_log_until_stopped(tmp_path: Path) -> None:
         await settle(pilot, app)
     notes = [e["text"] for e in events_of(app, "note")]
     assert any("upstream timed out while reading" in n and "Followed" in n for n in notes)
+    # the follow is a session intent: its start, lines and end are in the journal
+    assert [e["host"] for e in events_of(app, "follow-start")] == ["local"]
+    assert any("upstream timed out" in e["text"] for e in events_of(app, "follow-line"))
+    assert events_of(app, "follow-end")[0]["lines"] >= 1
 
 
 async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
@@ -249,8 +253,8 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
 
 
 async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
-    from runbook.headless import config_from_journal
     from runbook.journal import read_journal
+    from runbook.wiring import config_from_journal
 
     journal = tmp_path / "j.jsonl"
     app = RunbookApp(lab_config(journal), export_dir=tmp_path, ask_incident=False)
