@@ -20,7 +20,7 @@ from .ssh_corpus import CASES, JUMP_CASES, Case
 SSH = shutil.which("ssh")
 pytestmark = pytest.mark.skipif(SSH is None, reason="needs OpenSSH's ssh client (apt-get install openssh-client)")
 
-AGREE: dict[str, int] = {"ssh -G path": 0, "built-in reader": 0, "cases": 0}
+AGREE: dict[str, int] = {"ssh -G path": 0, "built-in reader": 0, "cases": 0, "jump chains, both readers": 0}
 
 
 def write_case(tmp: Path, files: dict[str, str]) -> Path:
@@ -168,6 +168,7 @@ def test_jump_chain_agrees_with_openssh(case: Case, tmp_path: Path) -> None:
         ep = SSHResolver(reader=reader).resolve_host(Host(name="t", address=host, ssh_config=str(config)))
         got = [(h.hostname, h.port, h.user) for h in ep.chain()]
         assert got == expected, f"{reader} on {name}"
+    AGREE["jump chains, both readers"] += 1
 
 
 def test_jump_list_member_with_its_own_proxyjump_is_followed_like_ssh(tmp_path: Path) -> None:
