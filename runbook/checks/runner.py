@@ -43,10 +43,21 @@ def _obs(step: PlannedStep, step_id: str, command: str, started: str) -> Observa
     )
 
 
-def _fill(obs: Observation, res: CommandResult) -> Observation:
+#: Past this many characters text work (sanitising, parsing) runs in a worker thread, so a host
+#: printing a hostile megabyte cannot block the event loop (and with it every step's timeout).
+OFF_LOOP_CHARS = 64_000
+
+
+async def off_loop(func: Callable[[str], Any], text: str) -> Any:
+    if len(text) <= OFF_LOOP_CHARS:
+        return func(text)
+    return await asyncio.to_thread(func, text)
+
+
+async def _fill(obs: Observation, res: CommandResult) -> Observation:
     obs.exit_status = res.exit_status
-    obs.stdout = sanitize(res.stdout)
-    obs.stderr = sanitize(res.stderr)
+    obs.stdout = await off_loop(sanitize, res.stdout)
+    obs.stderr = await off_loop(sanitize, res.stderr)
     obs.duration_s = round(res.duration_s, 4)
     obs.timed_out = res.timed_out
     obs.truncated_bytes = res.truncated_bytes
@@ -77,9 +88,9 @@ async def execute(
         recorded = transport.recorded(step.host, step.command)
         if recorded is not None:
             await transport.pace(recorded)
-            _fill(obs, recorded)
+            await _fill(obs, recorded)
             if step.kind == "shell" and step.check.parse and not obs.data:
-                obs.data = parse(step.check.parse, obs.stdout)
+                obs.data = await _parse(step.check.parse, obs.stdout)
             if on_output and obs.stdout:
                 stream("stdout", obs.stdout)
             return obs
@@ -106,6 +117,10 @@ async def execute(
     return obs
 
 
+async def _parse(parser: str, text: str) -> dict[str, Any]:
+    return await off_loop(lambda t: parse(parser, t), text)  # type: ignore[no-any-return]
+
+
 async def _run(step: PlannedStep, transport: Transport, command: str, stream: Any) -> CommandResult:
     return await transport.run(step.host, command, timeout=step.timeout, on_output=stream)
 
@@ -126,7 +141,7 @@ async def _shell(step: PlannedStep, obs: Observation, transport: Transport, stre
         obs.command = command
         res = await _run(step, transport, command, stream)
         res.data = {**res.data, "fallback_from": first}
-    _fill(obs, res)
+    await _fill(obs, res)
     if sudo and res.exit_status not in (0, None) and NEEDS_PASSWORD.search(res.stderr):
         obs.error = {
             "kind": "needs-root",
@@ -134,15 +149,15 @@ async def _shell(step: PlannedStep, obs: Observation, transport: Transport, stre
             f"{step.host.user or 'this user'} on {step.host.name})",
         }
     if step.check.parse:
-        obs.data = {**obs.data, **parse(step.check.parse, obs.stdout)}
+        obs.data = {**obs.data, **(await _parse(step.check.parse, obs.stdout))}
 
 
 async def _http(step: PlannedStep, obs: Observation, transport: Transport, stream: Any) -> None:
     req = step.request
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
-        _fill(obs, res)
-        obs.data = {**obs.data, **parse("curl", obs.stdout)}
+        await _fill(obs, res)
+        obs.data = {**obs.data, **(await _parse("curl", obs.stdout))}
         if res.exit_status not in (0, None):
             obs.data.setdefault("curl_exit", res.exit_status)
         return
@@ -150,7 +165,7 @@ async def _http(step: PlannedStep, obs: Observation, transport: Transport, strea
 
     data, text = await probe(req, step.timeout)
     obs.data = data
-    obs.stdout = sanitize(text)
+    obs.stdout = await off_loop(sanitize, text)
     obs.exit_status = 0 if data.get("http_code") else 1
     stream("stdout", obs.stdout)
 
@@ -159,7 +174,7 @@ async def _dns(step: PlannedStep, obs: Observation, transport: Transport, stream
     req = step.request
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
-        _fill(obs, res)
+        await _fill(obs, res)
         parsed = parse("getent", obs.stdout)
         # getent: 0 found, 2 not found; anything else is a resolver failure
         status = {0: "NOERROR", 2: "NXDOMAIN"}.get(res.exit_status or 0, "SERVFAIL")
@@ -178,7 +193,7 @@ async def _tcp(step: PlannedStep, obs: Observation, transport: Transport, stream
     req = step.request
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
-        _fill(obs, res)
+        await _fill(obs, res)
         err = obs.stderr.lower()
         state = (
             "open"
