@@ -49,10 +49,23 @@ def default_journal_dir() -> Path:
     return Path(user_data_dir("runbook", appauthor=False)) / "journals"
 
 
+def private_dir(directory: Path) -> None:
+    """Create `directory` (and missing parents) 0700 whatever the umask; journals hold raw output."""
+    missing = []
+    d = directory
+    while not d.exists() and d != d.parent:
+        missing.append(d)
+        d = d.parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for d in missing:  # mkdir's mode is masked by the umask: set it outright
+        os.chmod(d, 0o700)
+
+
 def new_journal_path(playbook_id: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     directory = default_journal_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
+    os.chmod(directory, 0o700)  # ours alone, even if an older runbook made it 0755
     path = directory / f"{stamp}-{playbook_id}.jsonl"
     n = 1
     while path.exists():
@@ -66,9 +79,12 @@ class Journal:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._repair_tail()
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
+        # 0600 whatever the umask: the journal keeps remote output unredacted (resume, replay)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        self._fh = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
 
     def _repair_tail(self) -> None:
         """A torn last line (killed mid-write) is cut so the next event starts on its own line."""
