@@ -201,6 +201,8 @@ def _step_result(state: WalkState, e: StepFinished) -> WalkState:
 
 
 def _seq(step_id: str) -> int:
+    if not isinstance(step_id, str):  # a hand-edited or corrupt journal
+        return 0
     digits = step_id.lstrip("s")
     return int(digits) if digits.isdigit() else 0
 
