@@ -167,7 +167,7 @@ _REDACTIONS: list[_Sub] = [
     # or a pid far more often), `mysql -pSECRET` (the password glued to -p).
     (
         re.compile(
-            r"(?i)(?P<head>(?<![\w-])--?[\w-]*?(?:password|passwd|pass|pwd|secret|token|api-?key)"
+            r"(?i)(?P<head>(?<![\w-])(?:--[\w-]*?|-)(?:password|passwd|pass|pwd|secret|token|api-?key)"
             r"[ \t]++)(?![-\[])[^\s'\"]++"
         ),
         _keep_head,

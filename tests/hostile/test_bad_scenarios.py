@@ -29,7 +29,10 @@ CASES: dict[str, tuple[bytes, str]] = {
         f"{HEADER}\n{_start([{'name': 'a', 'address': '198.18.0.2', 'port': 'x'}])}\n".encode(),
         ":2: inventory[0]: port must be a number from 1 to 65535, not 'x'",
     ),
-    "inventory-not-a-list": (f"{HEADER}\n{_start({'a': 1})}\n".encode(), ":2: session-start 'inventory' must be a list"),
+    "inventory-not-a-list": (
+        f"{HEADER}\n{_start({'a': 1})}\n".encode(),
+        ":2: session-start 'inventory' must be a list",
+    ),
     "type-not-a-string": (f'{HEADER}\n{{"type": 5}}\n'.encode(), ":2: each line is an object with a 'type'"),
 }
 
