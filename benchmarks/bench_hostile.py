@@ -119,7 +119,8 @@ def headless(work: Path, transport: str, inventory: Path) -> None:
         cmd = [
             "/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "runbook", "run", str(work / "flood.yaml"),
             "-i", str(inventory), "--transport", transport, "--headless", "--journal", str(journal),
-            "--var", f"kind={kind}", "--var", f"count={count}", "--var", f"script={work / 'flood.py'}", "--json", str(work / "out.json"),
+            "--var", f"kind={kind}", "--var", f"count={count}", "--var", f"script={work / 'flood.py'}",
+            "--json", str(work / "out.json"),
             "--report", str(work / "out.md"),
         ]  # fmt: skip
         env = {**os.environ, "XDG_DATA_HOME": str(work / "xdg")}
