@@ -269,7 +269,11 @@ def _resume(args: argparse.Namespace) -> int:
     cfg = config_from_journal(events, str(path))
     if not args.headless:
         return _tui(cfg, resume_events=events)
-    session = build_session(cfg, resume_events=events)
+    try:
+        session = build_session(cfg, resume_events=events)
+    except ValueError as exc:
+        print(f"runbook: cannot resume {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     # the skipped lines go on record, once each
     recorded = {e.get("message") for e in events if e.get("type") == "warning"}
     for warning in found.warnings:
