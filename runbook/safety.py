@@ -199,7 +199,7 @@ def _detectors() -> tuple[re.Pattern[str], list[Any], list[Any]]:
     """detect-secrets plugins, loaded on first use (importing them costs a quarter second).
 
     Returns a cheap pre-filter for the keyword plugin (the slow one, about 1 MB/s), the keyword
-    plugin list, and the plugins run on every line.
+    plugin list, and the plugins run on every line (in the order of _PLUGIN_WORDS).
     """
     from detect_secrets.plugins.aws import AWSKeyDetector
     from detect_secrets.plugins.basic_auth import BasicAuthDetector
@@ -230,6 +230,18 @@ _KEYWORD_REACH = 100
 _KEYWORD_STEP = 60
 _KEYWORD_WINDOWS = 200
 _QUOTE = re.compile("[\"'`]")
+# Lower-case words without which each every-line plugin cannot find anything (AWS key prefixes,
+# Stripe, Slack, a URL with userinfo, a key header, a quoted string for the entropy plugins).
+_PLUGIN_WORDS: list[tuple[str, ...]] = [
+    ("akia", "asia", "abia", "acca", "a3t", "aws"),
+    ("k_live_",),
+    ("xox", "hooks.slack.com"),
+    ("@",),
+    ("private key", "begin"),
+    ("'", '"'),
+    ("'", '"'),
+]
+_KEYWORD_WORDS = ("key", "pass", "pwd", "secret", "contrase")
 
 
 def _replace_detected(line: str, values: set[str]) -> str:
@@ -253,20 +265,27 @@ def _found(plugin: Any, line: str) -> Iterator[str]:
 
 def _detect(text: str) -> str:
     keyword_hint, keyword, every_line = _detectors()
+    # plugins whose words are nowhere in the text are not run on any of its lines
+    low = text.lower()
+    plugins = [p for p, words in zip(every_line, _PLUGIN_WORDS, strict=True) if any(w in low for w in words)]
+    if not any(w in low for w in _KEYWORD_WORDS):
+        keyword = []
+    if not plugins and not keyword:
+        return text
     lines = text.split("\n")
     budget = _KEYWORD_WINDOWS
     for i, line in enumerate(lines):
         if not line:
             continue
         found: set[str] = set()
-        for plugin in every_line:
+        for plugin in plugins:
             found.update(_found(plugin, line))
         # The keyword plugin backtracks badly on lines full of keywords ('password' * 1000 takes
         # minutes), so it only sees a short window around a keyword that has a quote after it
         # (its patterns require one), at most one window per _KEYWORD_STEP characters and
         # _KEYWORD_WINDOWS per text. Past that budget our own key/value rule still applies.
         resume = 0
-        for hit in keyword_hint.finditer(line):
+        for hit in keyword_hint.finditer(line) if keyword else ():
             if budget <= 0:
                 break
             if hit.start() < resume:
@@ -283,19 +302,37 @@ def _detect(text: str) -> str:
     return "\n".join(lines)
 
 
-# A rule whose pattern starts with a key word is skipped when the word is nowhere in the text:
-# one fast scan instead of the full pattern tried at every word (most output has no secrets).
-_HINTS: dict[int, re.Pattern[str]] = {
-    id(_KEY_VALUE): re.compile("(?i)" + _SECRET_WORD.replace("(?![a-z])", "")),
-}
+# Literal words (lower case) without which a rule cannot match, aligned with _REDACTIONS: the
+# text is lowered once and a rule whose words are all absent is skipped. Most output holds no
+# secret, so this spares trying each pattern at every position.
+_SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "credential")
+_RULE_WORDS: list[tuple[str, ...]] = [
+    ("private key",),
+    ("authorization",),
+    ("cookie",),
+    ("hooks.slack.com",),
+    ("://",),
+    _SECRET_WORDS,
+    _SECRET_WORDS,
+    ("mysql", "mariadb"),
+    ("password",),
+    ("akia", "asia"),
+    ("aiza",),
+    ("k_live_", "k_test_"),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ("github_pat_",),
+    ("xox",),
+    ("eyj",),
+    ("bearer", "token"),
+]
+assert len(_RULE_WORDS) == len(_REDACTIONS)
 
 
 def _redact_once(text: str) -> str:
-    for pattern, repl in _REDACTIONS:
-        hint = _HINTS.get(id(pattern))
-        if hint is not None and not hint.search(text):
-            continue
-        text = pattern.sub(repl, text)
+    low = text.lower()  # a substitution only adds [REDACTED], which holds none of the words
+    for (pattern, repl), words in zip(_REDACTIONS, _RULE_WORDS, strict=True):
+        if any(w in low for w in words):
+            text = pattern.sub(repl, text)
     return _detect(text)
 
 
