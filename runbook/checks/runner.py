@@ -133,7 +133,7 @@ async def execute(
 
 
 async def _parse(parser: str, text: str) -> dict[str, Any]:
-    return await off_loop(lambda t: parse(parser, t), text)  # type: ignore[no-any-return]
+    return await off_loop(lambda t: parse(parser, t), text)
 
 
 async def _run(step: PlannedStep, transport: Transport, command: str, stream: Any) -> CommandResult:
