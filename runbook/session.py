@@ -13,7 +13,7 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from runbook import __version__
 from runbook.checks.runner import execute
@@ -26,6 +26,16 @@ from runbook.transports.base import Transport
 Listener = Callable[[dict[str, Any]], None]
 #: asked before a mutating step runs: (steps) -> True to run them
 ConfirmMutating = Callable[[list[PlannedStep]], Awaitable[bool]]
+#: status while a gate holds the walk: the engineer chooses where to go (Session.go)
+DECIDE = "decide"
+
+
+class Gate(Protocol):
+    """Passed into a session to hold its branches (training: the trainee decides every move)."""
+
+    def allows(self, from_node: str, to_node: str | None, reason: str) -> bool:
+        """True lets the session take this branch; False holds it in status DECIDE."""
+        ...
 
 
 @dataclass
@@ -37,8 +47,6 @@ class SessionOptions:
     scenario: str | None = None
     scenario_path: str | None = None
     transport_name: str = "asyncssh"
-    #: training: conclusions stay hidden until the trainee commits (used by runbook.training)
-    hide_conclusions: bool = False
 
 
 class Session:
@@ -53,6 +61,7 @@ class Session:
         options: SessionOptions | None = None,
         confirm_mutating: ConfirmMutating | None = None,
         overrides: dict[str, Any] | None = None,
+        gate: Gate | None = None,
     ):
         self.playbook = playbook
         self.inventory = inventory
@@ -62,6 +71,7 @@ class Session:
         self.journal = journal
         self.options = options or SessionOptions()
         self.confirm_mutating = confirm_mutating
+        self.gate = gate
         self.listeners: list[Listener] = []
         self.state = RunState()
         self.path: list[str] = []
@@ -157,7 +167,7 @@ class Session:
     # ---- running ------------------------------------------------------------------------
     async def run_current(self) -> str:
         """Run the current node's checks, record findings, take the branch. Returns the new status."""
-        if self.current is None or self.finished or self.status == "question":
+        if self.current is None or self.finished or self.status in ("question", DECIDE):
             return self.status
         node_id = self.current
         steps = self.plan()
@@ -265,6 +275,9 @@ class Session:
         self._go(node_id, outcome.next, outcome.reason, outcome.cited)
 
     def _go(self, from_node: str, to_node: str | None, reason: str, cited: list[Finding]) -> None:
+        if self.gate is not None and not self.gate.allows(from_node, to_node, reason):
+            self.status = DECIDE
+            return
         if to_node is None:
             self.status = "unconcluded"
             self.unresolved_reason = f"node {from_node!r}: {reason}"
@@ -272,6 +285,12 @@ class Session:
         self._cited = cited
         self.record("branch", **{"from": from_node, "to": to_node, "reason": reason, "cited": [f.id for f in cited]})
         self.enter(to_node, reason)
+
+    def go(self, to_node: str, reason: str, cited: list[Finding] | None = None) -> None:
+        """Move to a node the engineer chose (under a gate, the only way the walk moves)."""
+        if to_node not in self.playbook.nodes:
+            raise ValueError(f"no node {to_node!r}")
+        self._go(self.current or self.playbook.start, to_node, reason, cited or [])
 
     async def answer(self, value: str, source: str = "user") -> None:
         node_id = self.current

@@ -95,6 +95,16 @@ class Reference:
     cited: list[str] = field(default_factory=list)
     #: live fire on the lab (the recording, if any, is a shipped scenario of the same fault)
     lab: bool = False
+    #: the nodes whose checks the expert ran, in order, and the simulated time that took
+    expert_runs: list[str] = field(default_factory=list)
+    expert_time_s: float = 0.0
+    #: what the trainee sees before the diagnosis (never the title, fault or cause)
+    codename: str = ""
+    briefing: str = ""
+    difficulty: str = ""
+    #: two-fault incidents: what the first fault hides, told in the debrief
+    teaching: str = ""
+    hidden_faults: list[dict[str, Any]] = field(default_factory=list)
 
     def to_event(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +157,11 @@ def build_reference(
     # a finding set aside by backtracking is not on the final path's record: keep the last of each
     unique = {(f["node"], f["id"], f["host"]): f for f in findings}
     shortest = shortest_path(playbook, expected_node, expected_cause)
+    from runbook.training.simclock import simulated_time
+
+    walk = events[: next((i for i, e in enumerate(events) if e.get("type") == "conclusion"), len(events))]
+    results = [e for e in walk if e.get("type") == "step-result" and e.get("node") in on_path]
+    faults = list(header.get("faults") or [])
     return Reference(
         scenario=name,
         title=str(header.get("title") or name),
@@ -160,4 +175,11 @@ def build_reference(
         expert_findings=list(unique.values()),
         cited=list((conclusion or {}).get("findings") or []),
         lab=lab,
+        expert_runs=list(dict.fromkeys(str(e["node"]) for e in results)),
+        expert_time_s=simulated_time(results, []),
+        codename=str(header.get("codename") or ""),
+        briefing=str(header.get("briefing") or ""),
+        difficulty=str(header.get("difficulty") or ""),
+        teaching=str(header.get("teaching") or ""),
+        hidden_faults=faults[1:],
     )
