@@ -150,11 +150,3 @@ def lessons(events: list[dict[str, Any]], playbook: Playbook, score: Score) -> L
         faster.append((nid, playbook.nodes[nid].title if nid in playbook.nodes else nid, what))
     needed = needed_for(playbook, score.diagnosis) if score.scored and not score.correct and score.diagnosis else []
     return Lessons(against, pointing, unsupported, needed, faster, score.why, ref.teaching)
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"

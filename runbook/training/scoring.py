@@ -138,9 +138,7 @@ def score(events: list[dict[str, Any]], playbook: Playbook | None = None) -> Sco
     for f in findings:
         by_node.setdefault(str(f.get("node")), []).append(f)
     for node in runs:
-        if node in done:
-            pointless.append(node)
-        elif decisive and decisive <= uncovered and node not in on_path:
+        if node in done or (decisive and decisive <= uncovered and node not in on_path):
             pointless.append(node)
         elif node not in on_path:
             useful = [

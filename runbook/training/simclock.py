@@ -23,7 +23,7 @@ def simulated_time(step_results: list[dict[str, Any]], hints: list[dict[str, Any
 
 def clock(seconds: float) -> str:
     """'12 min' / '1 h 05 min' for the status line and the debrief."""
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d} min"
