@@ -13,8 +13,8 @@ from runbook.playbook import Playbook, load_playbook
 from runbook.report.markdown import md_cell, md_code, md_code_cell, md_fence, md_text
 from runbook.safety import clean
 from runbook.training.debrief import lessons, rows
-from runbook.training.simclock import clock
 from runbook.training.scoring import Score, reference_of, score, verdict
+from runbook.training.simclock import clock
 from runbook.yamlsource import SourceError
 
 TEMPLATE = "training.md.j2"

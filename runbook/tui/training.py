@@ -72,9 +72,14 @@ class TrainingDialog(Dialog):
     """A dialog whose keys never reach the screen behind it (nor the app's one-letter keys)."""
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape":
-            return
-        if event.is_printable or event.key in ("enter", "tab", "shift+tab", "space"):
+        # the focused widget and this dialog keep their bindings; the app's (h, d, p, q...) do not
+        # see a key typed here
+        for node in (self.focused or self).ancestors_with_self:
+            if node is self.app:
+                break
+            if node._bindings.key_to_bindings.get(event.key):
+                return
+        if event.key not in ("tab", "shift+tab", "ctrl+c"):
             event.stop()
 
 
@@ -253,11 +258,11 @@ class TrainingMainScreen(MainScreen):
             if node.conclusion is None and node.unresolved is None:
                 tree.items[node_id] = tree.root.add_leaf(node_id, data=node_id)
         tree.root.expand()
-        super().on_mount()
+        # (Textual then calls MainScreen.on_mount itself: it starts the session)
 
     def on_playbook_tree_back_requested(self, message: PlaybookTree.BackRequested) -> None:
         if not self.busy and not self.training.committed:
-            self.app.run_action("choose")
+            self.app.call_later(self.app.run_action, "choose")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DISABLED:
@@ -274,13 +279,13 @@ class TrainingMainScreen(MainScreen):
         super().action_run()
 
     def action_choose(self) -> None:
-        self.app.run_action("choose")
+        self.app.call_later(self.app.run_action, "choose")
 
     def action_hint(self) -> None:
-        self.app.run_action("hint")
+        self.app.call_later(self.app.run_action, "hint")
 
     def action_diagnose(self) -> None:
-        self.app.run_action("diagnose")
+        self.app.call_later(self.app.run_action, "diagnose")
 
     def status_line(self) -> Text:
         s = self.session
@@ -338,7 +343,8 @@ class TrainingApp(RunbookApp):
     def reference(self) -> Reference:
         return self.training.reference
 
-    def on_mount(self) -> None:
+    def begin(self, incident: dict[str, str] | None) -> None:
+        """Called by RunbookApp's mount: ask who trains (the page shown), then the main screen."""
         ref = self.reference
         self.title = f"runbook training · {ref.codename or 'exercise'}"
         if self.trainee:
