@@ -133,7 +133,16 @@ def _quoted(f: dict[str, Any]) -> Quoted:
 
 def lessons(events: list[dict[str, Any]], playbook: Playbook, score: Score) -> Lessons:
     ref = reference_of(events)
-    walk_findings = [e for e in events if e.get("type") == "finding"]
+    outputs = {e.get("step_id"): e for e in events if e.get("type") == "step-result"}
+    walk_findings = []
+    for e in events:
+        if e.get("type") != "finding":
+            continue
+        if not str(e.get("evidence") or "").strip() and e.get("step_id") in outputs:
+            # a finding without its own evidence text: the output of the step that produced it
+            r = outputs[e["step_id"]]
+            e = {**e, "evidence": (r.get("stdout") or "") + (r.get("stderr") or "")}
+        walk_findings.append(e)
     known = {(f.get("id"), f.get("host")): f for f in ref.expert_findings + walk_findings}
     against: list[Quoted] = []
     pointing: list[Quoted] = []

@@ -83,12 +83,16 @@ def reference_of(events: list[dict[str, Any]]) -> Reference:
     return Reference.from_event(start)
 
 
-def node_runs(step_results: list[dict[str, Any]]) -> list[str]:
-    """The node of each run (consecutive results of one node are one run)."""
+def node_runs(events: list[dict[str, Any]]) -> list[str]:
+    """The node of each run: the results after one entry into a node are one run."""
     out: list[str] = []
-    for i, e in enumerate(step_results):
-        if i == 0 or step_results[i - 1].get("node") != e.get("node"):
+    fresh = False
+    for e in events:
+        if e.get("type") == "node-enter":
+            fresh = True
+        elif e.get("type") == "step-result" and fresh:
             out.append(str(e.get("node")))
+            fresh = False
     return out
 
 
@@ -108,7 +112,7 @@ def score(events: list[dict[str, Any]], playbook: Playbook | None = None) -> Sco
     diagnosis = events[diag_at] if diag_at is not None else None
 
     results = [e for e in walk if e.get("type") == "step-result"]
-    runs = node_runs(results)
+    runs = node_runs(walk)
     hints = [{k: e.get(k) for k in ("node", "level", "cost", "text")} for e in walk if e.get("type") == "hint"]
     hint_cost = sum(int(h.get("cost") or 0) for h in hints)
     findings = [e for e in walk if e.get("type") == "finding"]
@@ -151,7 +155,7 @@ def score(events: list[dict[str, Any]], playbook: Playbook | None = None) -> Sco
         done.add(node)
         uncovered |= {(f.get("id"), f.get("host")) for f in by_node.get(node, [])}
 
-    time_s = simulated_time(results, hints)
+    time_s = simulated_time(results, hints, len(runs))
     expert_steps = max(1, len(ref.expert_runs))
     scored = diagnosis is not None
     if scored:

@@ -22,6 +22,7 @@ from runbook.session import DECIDE, Session
 from runbook.training.hints import Hint, make_hint
 from runbook.training.record import SWEEP
 from runbook.training.reference import Reference, build_reference, is_terminal
+from runbook.training.simclock import simulated_time
 from runbook.transports.replay import ReplayTransport
 from runbook.yamlsource import SourceError
 
@@ -63,12 +64,19 @@ class Training:
         session.gate = self.gate
         self.diagnosis: dict[str, Any] | None = None
         self._hints: list[dict[str, Any]] = []
+        self._runs: list[str] = []
+        self._fresh = False
         session.subscribe(self._on_event)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event["type"] == "session-start":
             # what the walk is scored against, so scoring needs nothing but the journal
             self.session.record("training-start", **self.reference.to_event(), trainee=self.trainee)
+        elif event["type"] == "node-enter":
+            self._fresh = True
+        elif event["type"] == "step-result" and self._fresh:
+            self._runs.append(str(event.get("node")))
+            self._fresh = False
 
     @property
     def playbook(self) -> Playbook:
@@ -81,8 +89,12 @@ class Training:
     # ---- where to go -----------------------------------------------------------------------
     def runs(self, node_id: str) -> int:
         """How many times the trainee ran this node's checks."""
-        obs = self.session.state.observations
-        return sum(1 for i, o in enumerate(obs) if o.node == node_id and (i == 0 or obs[i - 1].node != node_id))
+        return self._runs.count(node_id)
+
+    def spent_s(self) -> float:
+        """Simulated time on call so far."""
+        results = [o.to_event() for o in self.session.state.observations]
+        return simulated_time(results, self._hints, len(self._runs))
 
     def choices(self) -> list[Choice]:
         """Every node one can investigate, in playbook order; conclusions are not among them."""

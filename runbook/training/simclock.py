@@ -14,9 +14,10 @@ COMMAND_S = 30.0
 HINT_S = 120.0
 
 
-def simulated_time(step_results: list[dict[str, Any]], hints: list[dict[str, Any]]) -> float:
-    # a run of a node: its consecutive results (running a node again costs again)
-    runs = sum(1 for i, e in enumerate(step_results) if i == 0 or step_results[i - 1].get("node") != e.get("node"))
+def simulated_time(step_results: list[dict[str, Any]], hints: list[dict[str, Any]], runs: int | None = None) -> float:
+    """`runs`: how many times a node was run (default: each change of node in the results)."""
+    if runs is None:
+        runs = sum(1 for i, e in enumerate(step_results) if i == 0 or step_results[i - 1].get("node") != e.get("node"))
     commands = sum(COMMAND_S + float(e.get("duration_s") or 0.0) for e in step_results)
     return round(NODE_S * runs + commands + HINT_S * len(hints), 1)
 

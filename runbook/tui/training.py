@@ -25,7 +25,7 @@ from runbook.journal import read_journal
 from runbook.playbook.model import CAUSES
 from runbook.training.reference import Reference
 from runbook.training.session import DECIDE, Training, build_training
-from runbook.training.simclock import clock, simulated_time
+from runbook.training.simclock import clock
 from runbook.tui.app import RunbookApp
 from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
 from runbook.tui.screens.modals import Dialog, HelpScreen
@@ -289,8 +289,7 @@ class TrainingMainScreen(MainScreen):
 
     def status_line(self) -> Text:
         s = self.session
-        events_so_far = [o.to_event() for o in s.state.observations]
-        spent = simulated_time(events_so_far, self.training.hints_given())
+        spent = self.training.spent_s()
         text = Text()
         if s.status == DECIDE:
             text.append(" DECIDE ", style="bold black on magenta")
