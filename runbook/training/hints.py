@@ -65,9 +65,13 @@ def _ruled_out(ref: Reference, playbook: Playbook, session: Session) -> str:
     known = [f for f in ref.expert_findings if f["severity"] != "info" or f.get("host") in ref.expected_hosts] + [
         {"id": f.id, "severity": f.severity, "host": f.host, "node": f.node} for f in session.state.active_findings()
     ]
+    from runbook.lab.faults import FAULTS
+
+    # a fault the first one hides is real: never "ruled out"
+    hidden = {FAULTS[f["fault"]].cause if f.get("fault") in FAULTS else f.get("fault") for f in ref.hidden_faults}
     out = []
     for cause in CAUSES:
-        if cause == ref.expected_cause:
+        if cause == ref.expected_cause or cause in hidden:
             continue
         against = next((f for f in known if rules_out(playbook, cause, f, ref.expected_hosts)), None)
         if against is not None:
