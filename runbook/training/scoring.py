@@ -13,8 +13,8 @@ Points (100 at most, never below 0):
 - cause 40      the expected cause
 - hosts 15      the hosts at fault (share of the right set, less for each wrong host)
 - evidence 15   the share of cited findings that really support the cause (0 when none cited)
-- steps 15      the expert's node runs / the trainee's
-- time 15       the expert's simulated time / the trainee's
+- steps 15      the expert's node runs / the trainee's   } only for the right cause shown by
+- time 15       the expert's simulated time / the trainee's } evidence that supports it
 - penalties     3 per dead end (a node off the expert's and the shortest path that found
                 nothing for the cause), 2 per check that could not matter (a node run again,
                 or run off the expert path once the decisive evidence was on screen),
@@ -166,12 +166,14 @@ def score(events: list[dict[str, Any]], playbook: Playbook | None = None) -> Sco
         else:
             host_share = max(0.0, (len(right_hosts) - len(wrong_hosts)) / len(expected_hosts))
         supported = [c for c in cited if c["supports"]]
+        # speed counts only for a diagnosis shown by evidence: a quick guess earns nothing for being quick
+        earned = 1.0 if correct and supported else 0.0
         points = {
             "cause": POINTS["cause"] if correct else 0,
             "hosts": round(POINTS["hosts"] * host_share) if correct or cause == NO_FAULT else 0,
             "evidence": round(POINTS["evidence"] * len(supported) / len(cited)) if cited and correct else 0,
-            "steps": round(POINTS["steps"] * _ratio(expert_steps, max(1, len(runs)))),
-            "time": round(POINTS["time"] * _ratio(max(ref.expert_time_s, 1.0), max(time_s, 1.0))),
+            "steps": round(earned * POINTS["steps"] * _ratio(expert_steps, max(1, len(runs)))),
+            "time": round(earned * POINTS["time"] * _ratio(max(ref.expert_time_s, 1.0), max(time_s, 1.0))),
             "dead_ends": -DEAD_END_COST * len(dead_ends),
             "pointless": -POINTLESS_COST * len(pointless),
             "hints": -hint_cost,

@@ -161,3 +161,12 @@ def test_class_summary_over_a_room(tmp_path: Path) -> None:
     assert "1 of 3 right cause" in text
     assert "wrong causes named: network-blocked ×2" in text
     assert "common dead ends: firewall ×3" in text
+
+
+def test_a_lucky_guess_earns_nothing_for_speed(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, [])  # only the symptom, then the right cause with nothing to show for it
+    t.diagnose("backend-down", ["app2"], [])
+    sc = score(events(t), PLAYBOOK)
+    assert sc.correct and sc.points["steps"] == 0 and sc.points["time"] == 0 and sc.points["evidence"] == 0
+    assert sc.total == 40 + 15
