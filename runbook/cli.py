@@ -158,7 +158,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from runbook.headless import RunConfig
+    from runbook.wiring import RunConfig
 
     incident = {k: v for k in ("title", "severity", "ticket", "responder") if (v := getattr(args, k, None))}
     return RunConfig(
@@ -176,7 +176,8 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runbook.headless import build_session, run_headless, run_sync, write_outputs
+    from runbook.headless import run_headless, run_sync, write_outputs
+    from runbook.wiring import build_session
 
     if not args.inventory and not args.scenario:
         print("runbook: run needs -i INVENTORY or --scenario NAME", file=sys.stderr)
@@ -239,8 +240,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from runbook.headless import build_session, config_from_journal, run_headless, run_sync, write_outputs
+    from runbook.headless import run_headless, run_sync, write_outputs
     from runbook.journal import latest_journal, read_journal
+    from runbook.wiring import build_session, config_from_journal
 
     path = args.journal or latest_journal()
     if path is None:
@@ -273,7 +275,7 @@ def _tui(cfg: Any, resume_events: list[dict[str, Any]] | None = None) -> int:
 
 
 def _tui_demo() -> int:
-    from runbook.headless import RunConfig
+    from runbook.wiring import RunConfig
 
     return _tui(RunConfig(playbook="502-bad-gateway", scenario="demo", replay_speed=0.3))
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runbook.headless import RunConfig, build_session
+from runbook.wiring import RunConfig, build_session
 from runbook.journal import read_journal
 from runbook.scenario import SCENARIO_DIR, write_scenario
 from runbook.session import Session
@@ -41,41 +41,45 @@ class Exercise:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def sweep(session: Session) -> None:
-    """Run every investigation node's checks on the lab as it is, in playbook order."""
+async def sweep(session: Session) -> list[dict[str, Any]]:
+    """Run every investigation node's checks on the lab as it is, in playbook order, and
+    return their results as `sweep-result` events (the session's journal is not touched).
+    Mutating steps never run here: nobody is asked."""
+    state = session.state
+    out: list[dict[str, Any]] = []
+    n = 0
     for nid, node in session.playbook.nodes.items():
         if node.conclusion or node.unresolved or node.question or not node.checks:
             continue
-        session.current = nid
-        observations = await session._run_steps(session.plan())
-        outcome = session.engine.evaluate(nid, session.state, observations)
-        session.state.observations += observations
-        session.state.findings += outcome.findings
+        observations = []
+        for step in session.engine.plan(nid, state):
+            if step.mutating:
+                continue
+            n += 1
+            observations.append(await session.io.run_step(step, f"w{n:03d}"))
+        outcome = session.engine.evaluate(nid, state, observations)
+        state.observations += observations
+        state.findings += outcome.findings
+        out += [{"type": SWEEP, **o.to_event()} for o in observations]
+    return out
 
 
-async def walk_and_sweep(session: Session) -> None:
+async def walk_and_sweep(session: Session) -> list[dict[str, Any]]:
     session.start()
     await session.run_to_end()
-    concluded = session.status
-    if concluded == "concluded":
-        await sweep(session)
-    session.status = concluded
+    swept = await sweep(session) if session.status == "concluded" else []
     session.finish()
     await session.close()
+    return swept
 
 
-def as_scenario_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The walk as recorded, then the sweep's results as `sweep-result` (its step-starts dropped)."""
-    at = next((i for i, e in enumerate(events) if e["type"] == "conclusion"), len(events))
-    walk = events[: at + 1]
-    after = events[at + 1 :]
-    sweep_events = [{**e, "type": SWEEP} for e in after if e["type"] == "step-result"]
-    tail = [e for e in after if e["type"] == "session-end"]
-    for e in walk:
+def as_scenario_events(events: list[dict[str, Any]], swept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The walk as recorded, then the sweep's results."""
+    for e in events:
         if e["type"] == "session-start":
             e["run"] = {**e.get("run", {}), "inventory": None}
             e["mode"] = "recorded"
-    return walk + tail + sweep_events
+    return events + swept
 
 
 def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
@@ -94,7 +98,7 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
             lab.rotate_gateway_logs()
         journal = Path(tmp) / "journal.jsonl"
         cfg = RunConfig(playbook="502-bad-gateway", inventory=str(lab.inventory_path), journal=str(journal))
-        asyncio.run(walk_and_sweep(build_session(cfg)))
+        swept = asyncio.run(walk_and_sweep(build_session(cfg)))
         events = read_journal(journal)
         lab.set_fault("healthy", probe=False)
     conclusion = next((e for e in events if e["type"] == "conclusion"), None)
@@ -120,7 +124,7 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
         **ex.extra,
     }
     out = out_dir / f"{ex.name}.jsonl"
-    write_scenario(out, header, as_scenario_events(events))
+    write_scenario(out, header, as_scenario_events(events, swept))
     return out
 
 

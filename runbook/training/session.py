@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from runbook.checks.replay import ReplaySteps
 from runbook.engine import Finding
-from runbook.headless import RunConfig, build_session
 from runbook.playbook import Playbook, load_playbook
 from runbook.playbook.model import CAUSES
 from runbook.scenario import Scenario, find_scenario, shipped_scenarios
@@ -24,6 +24,7 @@ from runbook.training.record import SWEEP
 from runbook.training.reference import Reference, build_reference, is_terminal
 from runbook.training.simclock import simulated_time
 from runbook.transports.replay import ReplayTransport
+from runbook.wiring import RunConfig, build_session
 from runbook.yamlsource import SourceError
 
 __all__ = ["DECIDE", "Training", "TrainingGate"]
@@ -227,8 +228,8 @@ def serve_sweep(session: Session, scenario_path: str | None, speed: float = 0.0)
         return
     scenario = find_scenario(scenario_path)
     events = [{**e, "type": "step-result"} if e.get("type") == SWEEP else e for e in scenario.events]
-    replay = ReplayTransport(events, speed=speed)
-    session.remote = session.local = replay
+    session.io = ReplaySteps(events, speed=speed)
+    session.remote = session.local = ReplayTransport(events, speed=speed)
 
 
 def build_training(cfg: RunConfig, reference: Reference, trainee: str = "", **kwargs: Any) -> Training:

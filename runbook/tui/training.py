@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.headless import RunConfig
 from runbook.journal import read_journal
 from runbook.playbook.model import CAUSES
 from runbook.training.reference import Reference
@@ -31,6 +30,7 @@ from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
 from runbook.tui.screens.modals import Dialog, HelpScreen
 from runbook.tui.training_debrief import DebriefScreen
 from runbook.tui.widgets.tree import PlaybookTree
+from runbook.wiring import RunConfig
 
 #: how each cause reads in the diagnosis dialog
 CAUSE_LABELS = {

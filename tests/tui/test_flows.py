@@ -249,8 +249,8 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
 
 
 async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
-    from runbook.headless import config_from_journal
     from runbook.journal import read_journal
+    from runbook.wiring import config_from_journal
 
     journal = tmp_path / "j.jsonl"
     app = RunbookApp(lab_config(journal), export_dir=tmp_path, ask_incident=False)

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
 from runbook.tui.follow import FollowResult, follow
-from runbook.tui.model import Marks, node_state, result_summary, targets
+from runbook.tui.model import node_state, result_summary, targets
 from runbook.tui.screens.modals import ChooseScreen, ConfirmScreen, QuestionScreen, finding_options
 from runbook.tui.widgets.findings import FindingsTable
 from runbook.tui.widgets.hostbar import HostBar
@@ -74,7 +74,6 @@ class MainScreen(Screen[None]):
     def __init__(self, session: Session, *, start: bool) -> None:
         super().__init__()
         self.session = session
-        self.marks = Marks()
         self.statuses: dict[str, tuple[str, str]] = {}
         self.auto = False
         self.following: asyncio.Event | None = None
@@ -127,7 +126,6 @@ class MainScreen(Screen[None]):
         if event["type"] == "step-output":
             self.query_one(OutputTabs).feed(event["host"], event["text"])
             return
-        self.marks.feed(event, self.session.path)
         self.post_message(self.SessionEvent(event))
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
@@ -163,7 +161,7 @@ class MainScreen(Screen[None]):
     def refresh_all(self) -> None:
         self._refresh_pending = False
         s = self.session
-        states = {nid: node_state(s, nid, self.marks) for nid in s.playbook.nodes}
+        states = {nid: node_state(s, nid) for nid in s.playbook.nodes}
         self.query_one(PlaybookTree).update_states(states, s.path, s.current)
         if s.current:
             node = s.engine.node(s.current)
@@ -237,8 +235,6 @@ class MainScreen(Screen[None]):
                     raise
                 status = "cancelled"
             if status == "cancelled":
-                if s.status == "running":  # the session leaves this to its driver
-                    s.status = "ready"
                 self.notify("Step cancelled; it stays current (r runs it again)", severity="warning")
                 self.auto = False
             if not (auto and self.auto) or s.status != "ready":
