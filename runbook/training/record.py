@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runbook.wiring import RunConfig, build_session
 from runbook.journal import read_journal
 from runbook.scenario import SCENARIO_DIR, write_scenario
 from runbook.session import Session
+from runbook.wiring import RunConfig, build_session
 
 SWEEP = "sweep-result"
 

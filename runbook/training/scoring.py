@@ -28,8 +28,9 @@ from typing import Any
 
 from runbook.playbook.model import Playbook
 from runbook.training.evidence import NO_FAULT, supports
-from runbook.training.reference import Reference, visited, walked_path
+from runbook.training.reference import Reference
 from runbook.training.simclock import simulated_time
+from runbook.walk import fold_json
 
 POINTS = {"cause": 40, "hosts": 15, "evidence": 15, "steps": 15, "time": 15}
 DEAD_END_COST = 3
@@ -109,13 +110,16 @@ def score(events: list[dict[str, Any]], playbook: Playbook | None = None) -> Sco
         playbook = playbook_of(events)
     diag_at = next((i for i, e in enumerate(events) if e.get("type") == "diagnosis"), None)
     walk = events if diag_at is None else events[:diag_at]
-    diagnosis = events[diag_at] if diag_at is not None else None
+    # what the walk holds is read from the fold (runbook.walk), like every other view
+    folded = fold_json(walk)
+    d = fold_json(events).diagnosis
+    diagnosis = d.to_json() if d is not None else None
 
-    results = [e for e in walk if e.get("type") == "step-result"]
+    results = [r.result.to_json() for r in folded.steps if r.result is not None]
     runs = node_runs(walk)
-    hints = [{k: e.get(k) for k in ("node", "level", "cost", "text")} for e in walk if e.get("type") == "hint"]
-    hint_cost = sum(int(h.get("cost") or 0) for h in hints)
-    findings = [e for e in walk if e.get("type") == "finding"]
+    hints = [{"node": h.node, "level": h.level, "cost": h.cost, "text": h.text} for h in folded.hints]
+    hint_cost = sum(h.cost for h in folded.hints)
+    findings = [f.to_event() for f in (*folded.findings, *folded.set_aside)]
     seen = {(f.get("id"), f.get("host")) for f in findings}
     evidence = ref.evidence()
     missed = [f for f in evidence if (f["id"], f.get("host")) not in seen]
@@ -193,8 +197,8 @@ def score(events: list[dict[str, Any]], playbook: Playbook | None = None) -> Sco
         cited=cited,
         unsupported=unsupported,
         why=str((diagnosis or {}).get("why") or ""),
-        trainee_visits=visited(walk),
-        trainee_path=walked_path(walk),
+        trainee_visits=list(folded.visits),
+        trainee_path=list(folded.path),
         runs=runs,
         expert_path=ref.expert_path,
         expert_runs=ref.expert_runs,
