@@ -130,7 +130,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from runbook.scenario import shipped_scenarios
 
         for s in shipped_scenarios():
-            print(f"{s.name}\t{s.title}")
+            # a training scenario's title gives its answer away: show the page the on-call gets
+            print(f"{s.name}\t{s.header.get('briefing') or s.title}")
         return EXIT_OK
     if command == "validate":
         return _validate(args.files)

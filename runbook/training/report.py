@@ -83,6 +83,12 @@ def build_view(events: list[dict[str, Any]], playbook: Playbook | None = None) -
         "lessons": asdict(lessons(events, playbook, s)) if playbook else None,
         "rows": [r.__dict__ for r in rows(playbook, s)] if playbook else [],
         "notes": [e for e in events if e.get("type") == "note"],
+        # why the trainee went where they went, as they wrote it
+        "reasons": [
+            {"to": e.get("to"), "why": str(e.get("reason"))[len("trainee: ") :]}
+            for e in events
+            if e.get("type") == "branch" and str(e.get("reason") or "").startswith("trainee: ")
+        ],
     }
     return _clean(view)
 

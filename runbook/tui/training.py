@@ -156,6 +156,12 @@ class ChooseNodeScreen(TrainingDialog):
 class DiagnosisScreen(TrainingDialog):
     """Cause, hosts at fault, evidence cited (only findings uncovered), why. Enter moves field to field."""
 
+    DEFAULT_CSS = """
+    DiagnosisScreen SelectionList { height: auto; max-height: 8; border: round $primary-darken-2; }
+    DiagnosisScreen SelectionList:focus { border: round $accent; }
+    DiagnosisScreen #causes { max-height: 9; }
+    """
+
     def __init__(self, training: Training) -> None:
         super().__init__()
         self.training = training

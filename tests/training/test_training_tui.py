@@ -129,6 +129,7 @@ async def test_right_cause_right_hosts_with_supporting_evidence(tmp_path: Path) 
         await pilot.pause()
     report = (tmp_path / "training.md").read_text()
     assert "| Trainee | Ann |" in report and "app2 runs no app process" in report
+    assert "to `backend-health`: is anything down?" in report  # the why of each move
     assert (tmp_path / "training.json").is_file()
 
 
