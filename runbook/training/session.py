@@ -98,10 +98,11 @@ class Training:
         return simulated_time(results, self._hints, len(self._runs))
 
     def choices(self) -> list[Choice]:
-        """Every node one can investigate, in playbook order; conclusions are not among them."""
+        """Every node one can investigate, in playbook order; conclusions (and the engine's own
+        weighing node, which runs nothing) are not among them."""
         out = []
         for nid, node in self.playbook.nodes.items():
-            if is_terminal(node):
+            if is_terminal(node) or not (node.checks or node.question):
                 continue
             out.append(Choice(nid, node.title, self.runs(nid), nid == self.session.current))
         return out
@@ -110,8 +111,7 @@ class Training:
         """Investigate `node_id` next (any node but a conclusion)."""
         if self.committed:
             raise ValueError("the diagnosis is committed")
-        node = self.playbook.nodes.get(node_id)
-        if node is None or is_terminal(node):
+        if node_id not in {c.node for c in self.choices()}:
             raise ValueError(f"{node_id!r} is not a node to investigate")
         if self.session.status == "running":
             raise ValueError("a step is running")

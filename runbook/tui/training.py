@@ -125,7 +125,7 @@ class ChooseNodeScreen(TrainingDialog):
         for c in self.training.choices():
             mark = f"  (run {c.runs}×)" if c.runs else ""
             here = "  ← here" if c.current else ""
-            options.append(Option(f"{c.title}  [{c.node}]{mark}{here}", id=c.node))
+            options.append(Option(Text(f"{c.title}  [{c.node}]{mark}{here}"), id=c.node))
         with Vertical():
             yield Label("Where do you look next?", classes="dialog-title")
             yield Static(
@@ -183,7 +183,7 @@ class DiagnosisScreen(TrainingDialog):
             yield NextFieldSelection(*[(h, h) for h in hosts], id="hosts")
             yield NextFieldSelection(
                 *[
-                    (f"{f.severity}: {f.title}" + (f" [{f.host}]" if f.host else ""), f"{f.id}@{f.host or ''}")
+                    (Text(f"{f.severity}: {f.title}" + (f" [{f.host}]" if f.host else "")), f"{f.id}@{f.host or ''}")
                     for f in self.findings
                 ],
                 id="evidence",
@@ -260,9 +260,8 @@ class TrainingMainScreen(MainScreen):
         tree.clear()
         tree.items = {}
         tree.states = {}
-        for node_id, node in self.session.playbook.nodes.items():
-            if node.conclusion is None and node.unresolved is None:
-                tree.items[node_id] = tree.root.add_leaf(node_id, data=node_id)
+        for choice in self.training.choices():
+            tree.items[choice.node] = tree.root.add_leaf(choice.node, data=choice.node)
         tree.root.expand()
         # (Textual then calls MainScreen.on_mount itself: it starts the session)
 
