@@ -186,8 +186,9 @@ async def type_text(page: Page, text: str) -> None:
         await page.call("Input.dispatchKeyEvent", type="keyUp", key=ch)
 
 
-async def trainee(url: str, profile: Path, name: str, shots: Path) -> None:
-    """One browser: the page, the trainee's name, a step, a diagnosis, the debrief."""
+async def trainee(url: str, profile: Path, name: str, shots: Path) -> str:
+    """One browser: the page, the trainee's name, a step, a diagnosis, the debrief.
+    Returns what the browser was sent before the diagnosis."""
     import aiohttp
 
     profile.mkdir()
@@ -234,6 +235,7 @@ async def trainee(url: str, profile: Path, name: str, shots: Path) -> None:
                 await page.wait_text("Where do you look next?", since=mark, timeout=60)
                 await page.key("Escape", 27)
                 await asyncio.sleep(0.6)  # a letter right after Escape would read as alt+letter
+                before = page.text()
                 mark = len(page.frames)
                 await type_text(page, "d")
                 await page.wait_text("Your diagnosis", since=mark, timeout=60)
@@ -247,11 +249,15 @@ async def trainee(url: str, profile: Path, name: str, shots: Path) -> None:
                 await page.wait_text("/ 100", since=mark, timeout=60)
                 await page.screenshot(shots / f"{name}-debrief.png")
                 page.reader.cancel()
+                return before
+    raise AssertionError("unreachable")
 
 
 def test_two_trainees_in_two_browsers_at_once(tmp_path: Path) -> None:
     from runbook.journal import read_journal
+    from runbook.training.session import pick_scenario
     from runbook.training.summary import class_summary
+    from tests.training.leaks import leaks_of
 
     port = free_port()
     data = tmp_path / "xdg"
@@ -272,17 +278,21 @@ def test_two_trainees_in_two_browsers_at_once(tmp_path: Path) -> None:
         wait_port(port, server)
         url = f"http://127.0.0.1:{port}/"
 
-        async def both() -> None:
-            await asyncio.gather(
+        async def both() -> list[str]:
+            return await asyncio.gather(
                 trainee(url, tmp_path / "ann", "Ann", tmp_path), trainee(url, tmp_path / "bob", "Bob", tmp_path)
             )
 
-        asyncio.run(both())
+        seen = asyncio.run(both())
         time.sleep(1)
     journals = [p for p in data.rglob("*.jsonl")]
     starts = [next(e for e in read_journal(p) if e["type"] == "training-start") for p in journals]
     assert sorted(s["trainee"] for s in starts) == ["Ann", "Bob"]  # each browser its own session
     diagnoses = [e for p in journals for e in read_journal(p) if e["type"] == "diagnosis"]
     assert sorted(d["why"] for d in diagnoses) == ["Ann thinks so", "Bob thinks so"]
+    # nothing in the browser gave the answer away before the diagnosis
+    for secret in leaks_of(pick_scenario("granite-owl")):
+        assert all(secret not in text for text in seen), secret
+    assert all("Granite Owl" in text and "Users API" in text for text in seen)
     summary = class_summary(data)
     assert "| Ann | Granite Owl |" in summary and "| Bob | Granite Owl |" in summary
