@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
-from runbook.tui.follow import FollowResult, follow
+from runbook.follow import FollowResult
 from runbook.tui.model import node_state, result_summary, targets
 from runbook.tui.screens.modals import ChooseScreen, ConfirmScreen, QuestionScreen, finding_options
 from runbook.tui.widgets.findings import FindingsTable
@@ -61,7 +61,8 @@ ACTION_HELP = {
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = [Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS] + [
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS),
         Binding("escape", "focus_tree", "Tree", show=False),
     ]
 
@@ -126,7 +127,19 @@ class MainScreen(Screen[None]):
         if event["type"] == "step-output":
             self.query_one(OutputTabs).feed(event["host"], event["text"])
             return
+        if event["type"].startswith("follow-"):
+            self.show_follow(event)
+            return
         self.post_message(self.SessionEvent(event))
+
+    def show_follow(self, event: dict[str, Any]) -> None:
+        output, host = self.query_one(OutputTabs), event["host"]
+        if event["type"] == "follow-start":
+            output.line(host, f"━━ following on {host}: {event['command']}  (f or x stops)")
+        elif event["type"] == "follow-line":
+            output.line(host, event["text"] if event["stream"] == "log" else f"→ {event['text']}")
+        elif event["type"] == "follow-end":
+            output.line(host, f"━━ stopped following: {event['lines']} lines in {event['duration_s']:.0f}s")
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
         event = message.event
@@ -164,7 +177,7 @@ class MainScreen(Screen[None]):
         states = {nid: node_state(s, nid) for nid in s.playbook.nodes}
         self.query_one(PlaybookTree).update_states(states, s.path, s.current)
         if s.current:
-            node = s.engine.node(s.current)
+            node = s.node(s.current)
             self.query_one(StepPanel).show(s.current, node, s.plan(), self.statuses, s.status)
         self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
         self.query_one("#status", Static).update(self.status_line())
@@ -215,9 +228,7 @@ class MainScreen(Screen[None]):
 
     def update_hostbar(self) -> None:
         s = self.session
-        states = {}
-        for host in s.inventory.hosts.values():
-            states[host.name] = s.transport_for(host).connection_state(host)
+        states = s.host_states()
         mode = "replay" if s.options.mode == "replay" else ""
         self.query_one(HostBar).show(states, mode)
 
@@ -225,7 +236,7 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="session", exit_on_error=False)
     async def run_steps(self, auto: bool = False) -> str:
         s = self.session
-        status = s.status
+        status: str = s.status
         while True:
             task = asyncio.ensure_future(s.run_current())
             try:
@@ -256,36 +267,19 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def follow_log(self, steps: list[PlannedStep]) -> list[FollowResult]:
-        s = self.session
+        """The session follows and journals; its follow-* events are rendered as they come."""
         stop = self.following = asyncio.Event()
-        output = self.query_one(OutputTabs)
         self.schedule_refresh()
-        url = None if s.options.mode == "replay" else s.engine.global_vars().get("public_url")
-        output.show_host(steps[0].host.name)
+        self.query_one(OutputTabs).show_host(steps[0].host.name)
         try:
-
-            async def one(step: PlannedStep) -> FollowResult:
-                host = step.host.name
-                output.line(host, f"━━ following on {host}: {step.follow}  (f or x stops)")
-                return await follow(
-                    step,
-                    s.transport_for(step.host),
-                    stop,
-                    lambda _stream, text: output.feed(host, text),
-                    lambda line: output.line(host, f"→ {line}"),
-                    probe_url=url if step is steps[0] else None,
-                )
-
-            results = await asyncio.gather(*(one(step) for step in steps))
+            results = await self.session.follow(steps, stop)
         finally:
             self.following = None
             self.schedule_refresh()
         for result in results:
-            output.line(result.host, f"━━ stopped following: {result.lines} lines in {result.duration_s:.0f}s")
             if result.error and "ended" not in result.error:
                 self.notify(f"Follow on {result.host}: {result.error}", severity="warning")
-            s.note(result.summary())
-        return list(results)
+        return results
 
     # ---- actions ------------------------------------------------------------------------
     @property
@@ -325,9 +319,9 @@ class MainScreen(Screen[None]):
             key.startswith(f"{s.current}/") and word == "cancelled" for key, (word, _) in self.statuses.items()
         )
         if not (cancelled and s.status == "ready"):
-            earlier = [n for n in s.path[:-1] if s.engine.node(n).checks]
+            earlier = [n for n in s.path[:-1] if s.node(n).checks]
             if s.finished or not earlier:
-                earlier = [n for n in s.path if s.engine.node(n).checks]
+                earlier = [n for n in s.path if s.node(n).checks]
             if not earlier:
                 self.notify("Nothing was run yet", severity="warning")
                 return
@@ -351,7 +345,7 @@ class MainScreen(Screen[None]):
 
     def action_answer(self) -> None:
         s = self.session
-        node = s.engine.node(s.current or "")
+        node = s.node(s.current or "")
         q = node.question
         if q is None or s.status != "question":
             return
@@ -369,7 +363,7 @@ class MainScreen(Screen[None]):
         options += finding_options([f for f in s.state.active_findings() if f.severity == "info"])
         prev = s.path[-2] if len(s.path) > 1 else None
         if prev:
-            for t in targets(s.engine.node(prev)):
+            for t in targets(s.node(prev)):
                 if t != s.current:
                     options.append((f"goto:{t}", f"Take the branch {prev} → {t} instead of {s.current}"))
         taken = {key for key, _ in options}
@@ -407,7 +401,7 @@ class MainScreen(Screen[None]):
         if not visited:
             self.notify("No visited node to go back to", severity="warning")
             return
-        options = [(n, f"{i}. {n}: {s.engine.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
+        options = [(n, f"{i}. {n}: {s.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
 
         def chosen(result: tuple[str, str] | None) -> None:
             if result:
@@ -427,7 +421,7 @@ class MainScreen(Screen[None]):
         s = self.session
         node = message.node
         if node not in s.path or (node == s.current and not s.finished) or self.busy:
-            self.notify(f"{node}: {s.engine.node(node).title}", timeout=3)
+            self.notify(f"{node}: {s.node(node).title}", timeout=3)
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -474,19 +468,11 @@ class MainScreen(Screen[None]):
             self._last_draft = ""
             note.value = ""
 
-    def follow_steps(self) -> list[PlannedStep]:
-        s = self.session
-        for node_id in reversed(s.path):
-            steps = [x for x in s.engine.plan(node_id, s.state) if x.follow]
-            if steps:
-                return steps
-        return []
-
     def action_follow(self) -> None:
         if self.following is not None:
             self.following.set()
             return
-        steps = self.follow_steps()
+        steps = self.session.follow_steps()
         if not steps:
             self.notify("No log to follow on this path", severity="warning")
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Log, TabbedContent, TabPane
 
@@ -29,7 +30,7 @@ class OutputTabs(Vertical):
         self.pending: dict[str, list[str]] = {}
         self.written: dict[str, int] = {}
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with TabbedContent():
             for host in self.hosts:
                 with TabPane(host, id=pane_id(host)):
