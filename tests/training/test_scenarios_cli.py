@@ -161,3 +161,22 @@ def test_from_journal_needs_a_conclusion(tmp_path: Path) -> None:
         journal_to_scenario(journal, tmp_path / "x.jsonl")
     result = runbook_cmd("scenario", "from-journal", str(journal), "-o", str(tmp_path / "x.jsonl"))
     assert result.returncode == 2 and f"{journal}:1:" in result.stderr
+
+
+def test_train_summary_command_over_a_room(tmp_path: Path) -> None:
+    from runbook.playbook import load_playbook
+    from runbook.training.report import write_training_report
+    from tests.training.conftest import cite, events, investigate, training
+
+    playbook = load_playbook("502-bad-gateway")
+    for who, cause in (("ann", "backend-down"), ("bob", "dns-failure")):
+        t = training("granite-owl", tmp_path / f"{who}.jsonl", trainee=who)
+        investigate(t, ["backend-health"])
+        t.diagnose(cause, ["app2"], cite(t, "backend_not_running"))
+        write_training_report(events(t), tmp_path / "room" / f"{who}.training.md", playbook)
+    result = runbook_cmd("train", "--summary", str(tmp_path / "room"))
+    assert result.returncode == 0, result.stderr
+    assert "| ann | Granite Owl |" in result.stdout and "| bob | Granite Owl | 0 | wrong (dns-failure)" in result.stdout
+    assert "1 of 2 right cause" in result.stdout and "wrong causes named: dns-failure ×1" in result.stdout
+    empty = runbook_cmd("train", "--summary", str(tmp_path / "nobody"))
+    assert empty.returncode == 0 and "no training reports" in empty.stdout
