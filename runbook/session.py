@@ -206,7 +206,7 @@ class Session:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        # through `record`, which the training session extends to add its reference
+        # through `record` (listeners see it as the journal has it: training adds its reference then)
         self.record(
             "session-start",
             session_id=uuid.uuid4().hex[:12],
