@@ -275,6 +275,16 @@ class StepFinished(Event):
     result: Observation = field(default_factory=_no_result, metadata={"flat": Observation})
 
 
+@event(
+    "sweep-result",
+    "training scenarios: what a node the recorded walk never entered answered on the same lab "
+    "(fields as step-result; served by the replay in training, not part of the walk)",
+)
+@dataclass(frozen=True, kw_only=True)
+class SweepResult(Event):
+    result: Observation = field(default_factory=_no_result, metadata={"flat": Observation})
+
+
 @event("mutating-refused", "mutating steps that were not run, and why")
 @dataclass(frozen=True, kw_only=True)
 class MutatingRefused(Event):
