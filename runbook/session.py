@@ -1,9 +1,11 @@
 """One incident: drives the engine, runs the steps, owns the journal, emits events.
 
 The TUI and the headless runner are both thin drivers of a Session: they call its intents
-(run, skip, answer, note, override, back, cancel) and subscribe to its events. Every event
-that matters goes to the journal first, so a killed process loses nothing but the line it
-was writing; `Session.resume` rebuilds the state from any prefix of a journal.
+(run, skip, answer, note, override, back, cancel, follow) and subscribe to its events. Every
+intent becomes typed events (runbook.events): each is journaled first, then folded into
+`walk` by runbook.walk.apply, so a killed process loses nothing but the line it was writing
+and the session's state is exactly what its journal says; `Session.resume` folds any prefix
+of a journal.
 """
 
 from __future__ import annotations
