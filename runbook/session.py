@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook import __version__
-from runbook.checks.runner import LiveSteps, StepIO
+from runbook.checks.runner import LiveSteps, StepIO, new_observation
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
 from runbook.events import (
     SCHEMA_VERSION,
@@ -570,15 +570,6 @@ def fanout_summaries(node: Any, observations: list[Observation], findings: list[
 
 def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observation:
     """The result of a step that did not run (refused, cancelled)."""
-    return Observation(
-        step_id=step_id,
-        node=step.node,
-        check=step.check.id,
-        host=step.host.name,
-        command=step.command,
-        plain_command=step.command,
-        key=step.key,
-        kind=step.kind,
-        item=step.item,
-        error={"kind": kind, "message": message},
-    )
+    obs = new_observation(step, step_id, step.command, "")
+    obs.error = {"kind": kind, "message": message}
+    return obs
