@@ -1,9 +1,11 @@
 """One incident: drives the engine, runs the steps, owns the journal, emits events.
 
 The TUI and the headless runner are both thin drivers of a Session: they call its intents
-(run, skip, answer, note, override, back, cancel) and subscribe to its events. Every event
-that matters goes to the journal first, so a killed process loses nothing but the line it
-was writing; `Session.resume` rebuilds the state from any prefix of a journal.
+(run, skip, answer, note, override, back, cancel, follow) and subscribe to its events. Every
+intent becomes typed events (runbook.events): each is journaled first, then folded into
+`walk` by runbook.walk.apply, so a killed process loses nothing but the line it was writing
+and the session's state is exactly what its journal says; `Session.resume` folds any prefix
+of a journal.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from runbook import __version__
-from runbook.checks.runner import LiveSteps, StepIO
+from runbook.checks.runner import LiveSteps, StepIO, new_observation
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
 from runbook.events import (
     SCHEMA_VERSION,
@@ -590,15 +592,6 @@ def fanout_summaries(node: Any, observations: list[Observation], findings: list[
 
 def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observation:
     """The result of a step that did not run (refused, cancelled)."""
-    return Observation(
-        step_id=step_id,
-        node=step.node,
-        check=step.check.id,
-        host=step.host.name,
-        command=step.command,
-        plain_command=step.command,
-        key=step.key,
-        kind=step.kind,
-        item=step.item,
-        error={"kind": kind, "message": message},
-    )
+    obs = new_observation(step, step_id, step.command, "")
+    obs.error = {"kind": kind, "message": message}
+    return obs
