@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?")
     p.add_argument("--list", action="store_true")
     p.add_argument("--lab", action="store_true", help="live fire on the lab (Linux, root)")
+    p.add_argument("--name", help="the trainee's name (asked at the start otherwise)")
+    p.add_argument("--summary", metavar="DIR", help="the class summary over the training reports in DIR")
 
     p = sub.add_parser("scenario", help="make a training scenario: from-journal JOURNAL")
     p.add_argument("scenario_command", choices=["from-journal"])
@@ -133,7 +135,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from runbook.scenario import shipped_scenarios
 
         for s in shipped_scenarios():
-            print(f"{s.name}\t{s.title}")
+            # a training scenario's title gives its answer away: show the page the on-call gets
+            print(f"{s.name}\t{s.header.get('briefing') or s.title}")
         return EXIT_OK
     if command == "validate":
         return _validate(args.files)

@@ -162,6 +162,10 @@ def find_scenario(ref: str) -> Scenario:
     candidate = SCENARIO_DIR / f"{ref}.jsonl"
     if candidate.is_file():
         return parse_scenario(candidate)
+    # training scenarios are named by codename; the fault they were recorded from still finds one
+    by_fault = [s for s in shipped_scenarios() if s.header.get("fault") == ref]
+    if by_fault:
+        return by_fault[0]
     names = ", ".join(s.name for s in shipped_scenarios()) or "none"
     raise SourceError([f"{ref}:1: no such scenario (shipped: {names})"])
 

@@ -19,6 +19,7 @@ from runbook.events import (
     FINISHED,
     Answered,
     Branched,
+    BranchHeld,
     Concluded,
     ConclusionHeld,
     Diagnosed,
@@ -275,6 +276,8 @@ def apply(state: WalkState, e: Event) -> WalkState:
         )
     if isinstance(e, ConclusionHeld):
         return r(state, status=Status.DIAGNOSE, held=e.node)
+    if isinstance(e, BranchHeld):
+        return r(state, status=Status.DECIDE)
     if isinstance(e, SessionStarted):
         return r(state, start=e)
     if isinstance(e, SessionEnded):
