@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resume", help="pick an interrupted session up where it stopped")
     p.add_argument("journal", nargs="?", help="journal file (default: the most recent)")
     p.add_argument("--headless", action="store_true")
+    p.add_argument(
+        "--from-last-existing-node",
+        action="store_true",
+        help="when the playbook no longer has the node the session stopped at, go on from the last one it has",
+    )
     p.add_argument("--json", dest="json_out")
     p.add_argument("--report", dest="report_out")
 
@@ -92,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?")
     p.add_argument("--list", action="store_true")
     p.add_argument("--lab", action="store_true", help="live fire on the lab (Linux, root)")
+    p.add_argument("--name", help="the trainee's name (asked at the start otherwise)")
+    p.add_argument("--summary", metavar="DIR", help="the class summary over the training reports in DIR")
 
     p = sub.add_parser("scenario", help="make a training scenario: from-journal JOURNAL")
     p.add_argument("scenario_command", choices=["from-journal"])
@@ -138,7 +145,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from runbook.scenario import shipped_scenarios
 
         for s in shipped_scenarios():
-            print(f"{s.name}\t{s.title}")
+            # a training scenario's title gives its answer away: show the page the on-call gets
+            print(f"{s.name}\t{s.header.get('briefing') or s.title}")
         return EXIT_OK
     if command == "validate":
         return _validate(args.files)
@@ -246,14 +254,17 @@ def _validate(files: list[str]) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from runbook.headless import write_outputs
-    from runbook.journal import read_journal
+    from runbook.journal import scan_journal
     from runbook.report import render_markdown
 
     try:
-        events = read_journal(args.journal)
+        scan = scan_journal(args.journal)
     except OSError as exc:
         print(f"runbook: cannot read {args.journal}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    for warning in scan.warnings:
+        print(warning, file=sys.stderr)
+    events = scan.events
     if not events:
         print(f"runbook: {args.journal} holds no events", file=sys.stderr)
         return EXIT_USAGE
@@ -267,25 +278,39 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
+    from runbook.events import WarningRecorded
     from runbook.headless import run_headless, run_sync, write_outputs
     from runbook.journal import latest_journal, read_journal
+    from runbook.resume_guard import AlreadyEnded, NotResumable, resumable
     from runbook.wiring import build_session, config_from_journal
 
     path = args.journal or latest_journal()
     if path is None:
         print("runbook: no journal to resume", file=sys.stderr)
         return EXIT_USAGE
-    events = read_journal(path)
     try:
-        cfg = config_from_journal(events, str(path))
-    except ValueError as exc:
+        found = resumable(path, from_last_existing=args.from_last_existing_node)
+    except NotResumable as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if any(e["type"] == "session-end" for e in events[-1:]):
-        print(f"runbook: {path} already ended ({events[-1].get('status')})", file=sys.stderr)
+    except AlreadyEnded as exc:
+        print(f"runbook: {exc}", file=sys.stderr)
+        write_outputs(read_journal(path), args.json_out, args.report_out)
+        return EXIT_OK if exc.status == "concluded" else EXIT_UNCONCLUDED
+    events = found.events
+    cfg = config_from_journal(events, str(path))
     if not args.headless:
         return _tui(cfg, resume_events=events)
-    session = build_session(cfg, resume_events=events)
+    try:
+        session = build_session(cfg, resume_events=events)
+    except ValueError as exc:
+        print(f"runbook: cannot resume {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # the skipped lines go on record, once each
+    recorded = {e.get("message") for e in events if e.get("type") == "warning"}
+    for warning in found.warnings:
+        if warning not in recorded:
+            session.log(WarningRecorded(message=warning, source="journal"))
     print(f"resuming {path} at node {session.current}", file=sys.stderr)
     code = run_sync(run_headless(session, resumed=True))
     write_outputs(read_journal(path), args.json_out, args.report_out)

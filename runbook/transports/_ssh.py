@@ -484,7 +484,14 @@ class SSHTransportBase(Transport):
         where = f"{ep.hostname}:{ep.port}"
         if rej.status is KeyStatus.CHANGED:
             entry = known_hosts.entry_name(ep.hostname, ep.port)
-            msg = known_hosts.changed_message(ep.name, where, ep.known_hosts, rej.keytype, fp, entry)
+            known = known_hosts.known_types(ep.known_hosts, ep.hostname, ep.port)
+            if rej.keytype in known:
+                msg = known_hosts.changed_message(ep.name, where, ep.known_hosts, rej.keytype, fp, entry)
+            else:
+                msg = known_hosts.other_type_message(ep.name, where, ep.known_hosts, known, rej.keytype, fp, entry)
+            return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
+        if rej.status is KeyStatus.CERT_AUTHORITY:
+            msg = known_hosts.cert_authority_message(ep.name, where, ep.known_hosts, fp)
             return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
         if rej.status is KeyStatus.REVOKED:
             msg = known_hosts.revoked_message(ep.name, where, ep.known_hosts, fp)
