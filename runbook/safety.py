@@ -348,9 +348,26 @@ def redact(text: str) -> str:
     return text
 
 
+# What a report can show of one value: the head and the tail of it. A 10 MB output or a 200 KB
+# note is cut to this before the (linear but not free) redaction, so re-rendering a report costs
+# the same whatever a host printed. The windows are far wider than any excerpt the report takes
+# (safety.excerpt keeps at most 4,000 characters), so the cut itself is never on screen and a
+# secret split by it is not shown in part.
+SHOWN_HEAD = 32 * 1024
+SHOWN_TAIL = 16 * 1024
+
+
+def bounded(text: str, head: int = SHOWN_HEAD, tail: int = SHOWN_TAIL) -> str:
+    """`text`, or its head and tail around a line saying how much was left out."""
+    if len(text) <= head + tail + 200:
+        return text
+    left_out = len(text) - head - tail
+    return f"{text[:head]}\n… {left_out:,} characters not kept in the report …\n{text[-tail:]}"
+
+
 def clean(value: object) -> str:
-    """Untrusted value -> text fit for a report: sanitised, then redacted."""
-    return redact(sanitize(str(value)))
+    """Untrusted value -> text fit for a report: bounded, sanitised, then redacted."""
+    return redact(sanitize(bounded(str(value))))
 
 
 # --- Markdown and shell -----------------------------------------------------------------------

@@ -71,6 +71,20 @@ def test_secret_in_a_long_line_is_still_redacted() -> None:
     assert "hunter2" not in out and REDACTED in out and len(out) < len(line)
 
 
+def test_report_text_is_bounded_before_it_is_redacted() -> None:
+    """Issue 12 item 2: a report redacts what it shows. A 10 MB line of the slowest text for the
+    secret rules is cut to its head and tail first, and secrets in both are still redacted."""
+    from runbook.safety import SHOWN_HEAD, SHOWN_TAIL
+
+    slow = '"password": "' * (10_000_000 // 13)
+    text = "token=abcdef123456 " + slow + " password=hunter2hunter2"
+    out = finishes(clean, text)
+    assert len(out) < 2 * (SHOWN_HEAD + SHOWN_TAIL)  # [REDACTED] may be longer than what it hides
+    assert "characters not kept in the report" in out
+    assert "abcdef123456" not in out and "hunter2" not in out
+    assert clean("short password=hunter2hunter2") == "short password=" + REDACTED
+
+
 def _flood_session(tmp_path: Path, **variables: str) -> Any:
     cfg = RunConfig(
         playbook=str(FIXTURES / "hostile.yaml"),
