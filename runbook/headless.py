@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -169,7 +170,20 @@ def write_outputs(
         write_atomic(report_out, render_markdown(events, template))
 
 
-async def run_headless(session: Session, *, resumed: bool = False) -> int:
+async def run_headless(session: Session, *, resumed: bool = False, announce: bool = False) -> int:
+    if not resumed and session.options.mode == "live":
+        from runbook.preflight import message, unreachable_hosts
+
+        failed = await unreachable_hosts(session.remote, list(session.inventory.hosts.values()))
+        if failed:
+            await session.close()
+            with contextlib.suppress(OSError):
+                if session.journal.path.stat().st_size == 0:
+                    session.journal.path.unlink()  # nothing happened: no session to list or resume
+            print(message(failed), file=sys.stderr)
+            return 2
+    if announce:
+        print(f"journal: {session.journal.path}", file=sys.stderr)
     session.subscribe(Progress())
     try:
         if not resumed:

@@ -113,8 +113,9 @@ def find_scenario(ref: str) -> Scenario:
     candidate = SCENARIO_DIR / f"{ref}.jsonl"
     if candidate.is_file():
         return parse_scenario(candidate)
-    names = ", ".join(s.name for s in shipped_scenarios()) or "none"
-    raise SourceError([f"{ref}:1: no such scenario (shipped: {names})"])
+    from runbook.suggest import unknown_name
+
+    raise SourceError([unknown_name("scenario", ref, (p.stem for p in SCENARIO_DIR.glob("*.jsonl")))])
 
 
 def write_scenario(path: Path, header: dict[str, Any], events: list[dict[str, Any]]) -> None:

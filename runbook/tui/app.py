@@ -78,7 +78,9 @@ class RunbookApp(App[int]):
             )
             incident.setdefault("responder", _user())
             where = f"scenario {s.options.scenario} (replayed hosts)" if s.options.scenario else "live hosts"
-            subtitle = f"{s.playbook.title} · {len(s.inventory.hosts)} hosts · {where}\njournal: {s.journal.path}"
+            subtitle = (
+                f"{s.playbook.title} · {len(s.inventory.hosts)} hosts · {where}\njournal: {self.shown(s.journal.path)}"
+            )
             self.push_screen(StartScreen(incident, subtitle), self.begin)
         else:
             self.begin(None)
@@ -131,15 +133,27 @@ class RunbookApp(App[int]):
     def export_path(self) -> Path:
         return self.export_dir / f"{self.session.journal.path.stem}.md"
 
+    def shown(self, path: Path | str) -> str:
+        """A path as this user may see it: in a browser (runbook serve) only its name, never the
+        server's directories."""
+        return Path(path).name if self.is_web else str(path)
+
     def action_export(self) -> Path:
         from runbook.report import write_atomic
 
         if self.main is not None:
             self.main.save_draft()
         path = self.export_path()
-        write_atomic(path, self.report_markdown())
+        markdown = self.report_markdown()
+        write_atomic(path, markdown)
         self.exported = path
-        self.notify(f"Report written to {path}", title="Exported", timeout=10)
+        if self.is_web:  # the browser's user gets the file itself
+            import io
+
+            self.deliver_text(io.StringIO(markdown), save_filename=path.name, mime_type="text/markdown")
+            self.notify(f"{path.name} offered as a download", title="Exported", timeout=10)
+        else:
+            self.notify(f"Report written to {path}", title="Exported", timeout=10)
         if isinstance(self.screen, ConclusionScreen):
             self.screen.update(self.conclusion_text())
         return path
@@ -150,8 +164,8 @@ class RunbookApp(App[int]):
             s.conclusion,
             s.unresolved_reason,
             s.state.active_findings(),
-            str(s.journal.path),
-            str(self.exported) if self.exported else None,
+            self.shown(s.journal.path),
+            self.shown(self.exported) if self.exported else None,
         )
 
     def action_show_conclusion(self) -> None:
