@@ -29,7 +29,7 @@ APP_ACTIONS: list[tuple[str, str, str, str]] = [
     # key, action, footer label, help
     ("p", "preview", "Report", "preview the incident report (rendered Markdown)"),
     ("ctrl+s", "export", "Export", "export the report (the path is shown)"),
-    ("question_mark,f1", "help", "Help", "this list of keys"),
+    ("question_mark", "help", "Help", "this list of keys (f1 too)"),
     ("t", "toggle_theme", "Theme", "switch between the dark and the light theme"),
     ("q", "quit", "Quit", "quit (the journal is safe; asks first while a step runs)"),
 ]
@@ -41,7 +41,7 @@ class RunbookApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding(key, action, label, show=action not in ("toggle_theme",)) for key, action, label, _ in APP_ACTIONS
-    ]
+    ] + [Binding("f1", "help", "Help", show=False)]
 
     def __init__(
         self,

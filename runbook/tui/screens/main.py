@@ -14,40 +14,56 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
 from runbook.tui.follow import FollowResult, follow
-from runbook.tui.model import Marks, node_state, result_summary, targets
-from runbook.tui.screens.modals import ChooseScreen, ConfirmScreen, QuestionScreen, finding_options
+from runbook.tui.model import Marks, branch_why, node_state, result_summary, targets
+from runbook.tui.screens.modals import (
+    ChooseScreen,
+    ConfirmScreen,
+    FindingScreen,
+    QuestionScreen,
+    finding_options,
+    typed_ahead,
+)
 from runbook.tui.widgets.findings import FindingsTable
 from runbook.tui.widgets.hostbar import HostBar
-from runbook.tui.widgets.output import OutputTabs
+from runbook.tui.widgets.output import OutputView
 from runbook.tui.widgets.step import StepPanel, commands_text
-from runbook.tui.widgets.tree import PlaybookTree
+from runbook.tui.widgets.tree import PlaybookTree, TreeLegend
 
 if TYPE_CHECKING:
     from runbook.session import Session
 
 #: the main screen's keys; the help screen and the command palette list them from here
 ACTIONS: list[tuple[str, str, str, bool]] = [
-    # key, action, description, shown in the footer
-    ("r", "run", "Run step", True),
+    # key, action, description, shown in the footer (when it does something now)
+    ("enter", "continue", "Continue", True),
+    ("r", "run", "Run", True),
     ("a", "auto", "Auto", True),
     ("e", "rerun", "Re-run", False),
     ("x", "cancel", "Cancel", True),
     ("s", "skip", "Skip", True),
     ("w", "answer", "Answer", True),
+    ("c", "conclusion", "Conclusion", True),
     ("o", "override", "Override", True),
     ("b", "back", "Back", True),
-    ("n", "note", "Note", True),
+    ("n", "note", "Note", False),
+    ("l", "wrap", "Wrap", False),
     ("f", "follow", "Follow log", False),
     ("y", "copy", "Copy commands", False),
 ]
 
+#: keys that change the walk: never taken from letters typed just as a dialog closed
+WALK_ACTIONS = {"continue", "run", "auto", "rerun", "skip", "answer", "override", "back", "note"}
+
 ACTION_HELP = {
-    "run": "run the current step on its hosts",
-    "auto": "auto-advance: run read-only steps until a question or a conclusion (again: stop)",
+    "continue": "after a step's result: go on to the next step (r does the same)",
+    "conclusion": "show the conclusion again",
+    "wrap": "wrap long lines in the Output panel (again: no wrap)",
+    "run": "run the current step on its hosts; its result stays on screen until Enter or r",
+    "auto": "auto-advance: run read-only steps without pausing on results, until a question or a conclusion",
     "rerun": "run the last step again (the current one if it was cancelled)",
     "cancel": "cancel the running step (or stop following a log)",
     "skip": "skip the current step; the default branch is taken",
@@ -61,9 +77,20 @@ ACTION_HELP = {
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = [Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS] + [
+    # Help and Quit first, so the footer never cuts them off
+    BINDINGS = [
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+        *[
+            Binding(key, action, desc, show=show, priority=key == "enter")
+            for key, action, desc, show in ACTIONS
+        ],
+        Binding("r", "continue", "Continue", show=False),  # r goes on from a result as Enter does
+        Binding("ctrl+s", "app.export", "Export", show=False),  # in help and the conclusion; the footer is full
         Binding("escape", "focus_tree", "Tree", show=False),
     ]
+    #: pause on each step's result (training keeps its own flow: a result would name the next node)
+    pause_on_result = True
 
     @dataclass
     class SessionEvent(Message):
@@ -87,24 +114,29 @@ class MainScreen(Screen[None]):
         self._step_nodes: set[str] = set()
         #: node entries so far: a question or a conclusion opens once per entry
         self.visits = 0
+        #: the node whose result is on screen until the engineer moves on (Enter or r)
+        self.result_for: str | None = None
+        #: per node of this walk: (host, check, status word, detail) of each step, and the branch taken
+        self.step_rows: dict[str, list[tuple[str, str, str, str]]] = {}
+        self.branches: dict[str, dict[str, Any]] = {}
 
     # ---- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        hosts = list(self.session.inventory.hosts)
-        if any(c.on == "local" for n in self.session.playbook.nodes.values() for c in n.checks):
-            hosts.append("local")
         yield Header()
         yield HostBar(id="hostbar")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield PlaybookTree(self.session.playbook, id="tree")
+                yield TreeLegend(id="legend")
             with Vertical(id="right"):
                 yield StepPanel(id="step")
-                yield OutputTabs(hosts, id="output")
+                yield OutputView(id="output")
                 yield FindingsTable(id="findings")
         yield Static(id="status")
-        yield Input(placeholder="Note on the current step: Enter saves it to the journal", id="note")
-        yield Footer()
+        note = Input(placeholder="Note on the current step: Enter saves it to the journal", id="note")
+        note.can_focus = False  # Tab never lands here: n opens it
+        yield note
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#tree").border_title = "Decision tree"
@@ -114,6 +146,7 @@ class MainScreen(Screen[None]):
         # a resumed session: show what the journal already holds
         for obs in self.session.state.observations:
             self.statuses[obs.key] = result_summary(obs.to_event())
+            self.step_rows.setdefault(obs.node, []).append((obs.host, obs.check, *self.statuses[obs.key]))
         if self._start:
             self.session.start()
         self.set_interval(0.5, self.update_hostbar)
@@ -125,7 +158,7 @@ class MainScreen(Screen[None]):
     def session_event(self, event: dict[str, Any]) -> None:
         """Called by the app for every session event, on the app's event loop."""
         if event["type"] == "step-output":
-            self.query_one(OutputTabs).feed(event["host"], event["text"])
+            self.query_one(OutputView).feed(event["step_id"], event["text"])
             return
         self.marks.feed(event, self.session.path)
         self.post_message(self.SessionEvent(event))
@@ -133,21 +166,25 @@ class MainScreen(Screen[None]):
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
         event = message.event
         kind = event["type"]
-        output = self.query_one(OutputTabs)
+        output = self.query_one(OutputView)
         if kind == "step-start":
             self.statuses[event["key"]] = ("running", "")
-            if event["node"] not in self._step_nodes:
-                self._step_nodes.add(event["node"])
-                output.show_host(event["host"])
-            output.line(event["host"], f"━━ {event['step_id']} {event['node']}/{event['check']}  $ {event['command']}")
+            output.start(event["step_id"], event["node"], event["host"], event["check"], event["command"])
         elif kind == "step-result":
             word, detail = result_summary(event)
             self.statuses[event["key"]] = (word, detail)
-            output.line(event["host"], f"━━ {event['check']}: {detail}")
+            self.step_rows.setdefault(event["node"], []).append((event["host"], event["check"], word, detail))
+            output.result(event["step_id"], detail)
+        elif kind == "branch":
+            self.branches[event["from"]] = event
         elif kind == "node-enter":
             node = event["node"]
             self.visits += 1
             self._step_nodes.discard(node)
+            self.step_rows.pop(node, None)
+            self.branches.pop(node, None)
+            if node != self.result_for:
+                output.new_visit(node)
             self.statuses = {k: v for k, v in self.statuses.items() if not k.startswith(f"{node}/")}
         elif kind == "mutating-refused":
             self.notify(f"Mutating step not run: {event['reason']}", severity="warning")
@@ -165,15 +202,40 @@ class MainScreen(Screen[None]):
         s = self.session
         states = {nid: node_state(s, nid, self.marks) for nid in s.playbook.nodes}
         self.query_one(PlaybookTree).update_states(states, s.path, s.current)
-        if s.current:
+        shown = self.result_for or s.current
+        if self.result_for:
+            self.show_result(self.result_for)
+        elif s.current:
             node = s.engine.node(s.current)
             self.query_one(StepPanel).show(s.current, node, s.plan(), self.statuses, s.status)
+        output = self.query_one(OutputView)
+        output.show_node(shown, settled=self.result_for is not None)
+        output.border_title = f"Output · {shown}" + ("  (wrapped: l)" if output.wrap else "")
+        step = self.query_one("#step")
+        step.border_title = "Step result" if self.result_for else "Current step"
+        step.set_class(self.result_for is not None, "-result")
         self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
         self.query_one("#status", Static).update(self.status_line())
         self.query_one("#note", Input).placeholder = f"Note on {s.current}: Enter saves it to the journal"
         self.app.sub_title = f"{s.current} · {s.status}"
         self.refresh_bindings()
         self.after_change()
+
+    def show_result(self, node_id: str) -> None:
+        s = self.session
+        findings = [f for f in s.state.active_findings() if f.node == node_id]
+        branch = self.branches.get(node_id)
+        if branch is not None:
+            cited_ids = set(branch.get("cited") or [])
+            cited = [f for f in s.state.active_findings() if f.id in cited_ids]
+            why = branch_why(branch["to"], str(branch.get("reason", "")), cited)
+        else:
+            why = branch_why(None, s.unresolved_reason or "no branch applies", [])
+        nxt = branch["to"] if branch else None
+        hint = "Enter or r continues" + (f" to {nxt}" if nxt else "") + " · a runs on without pausing"
+        hint += " · Enter on a finding shows its evidence" if findings else ""
+        rows = self.step_rows.get(node_id, [])
+        self.query_one(StepPanel).show_result(node_id, s.engine.node(node_id), rows, findings, why, hint)
 
     def status_line(self) -> Text:
         s = self.session
@@ -190,6 +252,9 @@ class MainScreen(Screen[None]):
         if self.following is not None:
             text.append(" FOLLOWING ", style="bold black on cyan")
         steps = s.plan() if s.current else []
+        if self.result_for:
+            text.append(f"  result of {self.result_for}: Enter or r goes on · a runs on")
+            return text
         hint = {
             "ready": f"  r runs {len(steps)} command(s) · a auto-advances · s skips · o overrides · b goes back",
             "running": "  running… x cancels",
@@ -206,7 +271,7 @@ class MainScreen(Screen[None]):
         """Open the question or the conclusion when the walk reaches one (once per visit)."""
         s = self.session
         visit = f"{s.current}#{self.visits}"
-        if self.app.screen is not self:
+        if self.app.screen is not self or self.result_for:
             return
         if s.status == "question" and self.asked_for != visit:
             self.asked_for = visit
@@ -228,7 +293,9 @@ class MainScreen(Screen[None]):
     async def run_steps(self, auto: bool = False) -> str:
         s = self.session
         status = s.status
+        ran = s.current
         while True:
+            ran = s.current
             task = asyncio.ensure_future(s.run_current())
             try:
                 status = await task
@@ -248,6 +315,9 @@ class MainScreen(Screen[None]):
                 break
         if not s.finished and s.status != "question":
             self.auto = False
+        pause = self.pause_on_result and not s.options.hide_conclusions
+        if pause and not auto and status != "cancelled" and ran and (ran != s.current or s.finished):
+            self.result_for = ran  # stays on screen until Enter or r
         self.schedule_refresh()
         return status
 
@@ -262,21 +332,22 @@ class MainScreen(Screen[None]):
     async def follow_log(self, steps: list[PlannedStep]) -> list[FollowResult]:
         s = self.session
         stop = self.following = asyncio.Event()
-        output = self.query_one(OutputTabs)
+        output = self.query_one(OutputView)
+        self.result_for = None
         self.schedule_refresh()
         url = None if s.options.mode == "replay" else s.engine.global_vars().get("public_url")
-        output.show_host(steps[0].host.name)
+        node = s.current or ""
         try:
 
             async def one(step: PlannedStep) -> FollowResult:
                 host = step.host.name
-                output.line(host, f"━━ following on {host}: {step.follow}  (f or x stops)")
+                output.note(node, host, f"following on {host}: {step.follow}  (f or x stops)")
                 return await follow(
                     step,
                     s.transport_for(step.host),
                     stop,
-                    lambda _stream, text: output.feed(host, text),
-                    lambda line: output.line(host, f"→ {line}"),
+                    lambda _stream, text: output.follow_feed(node, host, text),
+                    lambda line: output.note(node, host, f"→ {line}"),
                     probe_url=url if step is steps[0] else None,
                 )
 
@@ -285,7 +356,7 @@ class MainScreen(Screen[None]):
             self.following = None
             self.schedule_refresh()
         for result in results:
-            output.line(result.host, f"━━ stopped following: {result.lines} lines in {result.duration_s:.0f}s")
+            output.note(node, result.host, f"stopped following: {result.lines} lines in {result.duration_s:.0f}s")
             if result.error and "ended" not in result.error:
                 self.notify(f"Follow on {result.host}: {result.error}", severity="warning")
             s.note(result.summary())
@@ -297,16 +368,63 @@ class MainScreen(Screen[None]):
         return self.session.status == "running"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only keys that do something now are active and in the footer."""
         s = self.session
-        if action in ("run", "rerun", "skip", "override", "back") and self.busy:
-            return None
-        if action == "answer" and s.status != "question":
-            return None
+        showing = self.result_for is not None
+        if action in WALK_ACTIONS and typed_ahead(self.app):
+            self.set_timer(0.3, self.refresh_bindings)
+            return None  # letters typed into a dialog that just closed do not act here
+        if action == "continue":
+            return showing and not isinstance(self.focused, (Input, DataTable))
+        if action == "run":
+            return not showing and not self.busy and s.status in ("ready", "question")
+        if action == "auto":
+            return not s.finished and s.status != "question"
+        if action == "cancel":
+            return self.busy or self.following is not None
+        if action == "skip":
+            return not showing and not self.busy and s.status in ("ready", "question")
+        if action == "answer":
+            return not showing and s.status == "question"
+        if action == "conclusion":
+            return s.finished and not showing
+        if action in ("override", "back", "rerun"):
+            return not self.busy and bool(s.path) and (action != "back" or len(s.path) > 1 or s.finished)
+        if action == "follow":
+            return self.following is not None or bool(self.follow_steps())
+        if action == "copy":
+            return not showing and bool(s.plan())
         return True
+
+    def action_continue(self) -> None:
+        """Leave a step's result for the next step (a question or the conclusion opens now)."""
+        self.result_for = None
+        self.refresh_all()
+
+    def action_conclusion(self) -> None:
+        self.app.call_later(self.app.run_action, "show_conclusion")
+
+    def action_wrap(self) -> None:
+        wrapped = self.query_one(OutputView).toggle_wrap()
+        self.notify("Output: long lines wrapped" if wrapped else "Output: long lines not wrapped", timeout=2)
+        self.schedule_refresh()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        table = self.query_one(FindingsTable)
+        finding = table.finding_at(event.cursor_row)
+        if finding is None:
+            return
+        obs = next(
+            (o for o in reversed(self.session.state.observations) if o.step_id and o.step_id == finding.step_id),
+            None,
+        )
+        self.app.push_screen(FindingScreen(finding, obs))
 
     def action_run(self) -> None:
         s = self.session
-        if s.status == "question":
+        if self.result_for is not None:
+            self.action_continue()
+        elif s.status == "question":
             self.action_answer()
         elif s.status == "ready":
             self.run_steps(auto=False)
@@ -315,6 +433,7 @@ class MainScreen(Screen[None]):
 
     def action_auto(self) -> None:
         self.auto = not self.auto
+        self.result_for = None
         self.notify(
             "Auto-advance on: read-only steps run until a question or a conclusion" if self.auto else "Auto-advance off"
         )
@@ -444,10 +563,17 @@ class MainScreen(Screen[None]):
         )
 
     def action_note(self) -> None:
-        self.query_one("#note", Input).focus()
+        note = self.query_one("#note", Input)
+        note.can_focus = True
+        note.focus()
 
     def action_focus_tree(self) -> None:
         self.query_one(PlaybookTree).focus()
+
+    def on_descendant_blur(self, event: Any) -> None:
+        # leaving the note: Tab and focus cycling skip it again until n
+        if getattr(event.widget, "id", None) == "note":
+            event.widget.can_focus = False
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # journal the note as it is typed (after a short pause), so a crash loses nothing
