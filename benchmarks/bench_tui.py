@@ -69,8 +69,8 @@ def patch_refresh(screen: Any, stamps: list[float]) -> None:
 
 
 async def first_frame_in_process() -> float:
-    from runbook.headless import RunConfig
     from runbook.tui.app import RunbookApp
+    from runbook.wiring import RunConfig
 
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
@@ -87,9 +87,9 @@ async def first_frame_in_process() -> float:
 
 
 async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
-    from runbook.headless import RunConfig
     from runbook.tui.app import RunbookApp
     from runbook.tui.widgets.tree import PlaybookTree
+    from runbook.wiring import RunConfig
 
     tmp = Path(tempfile.mkdtemp())
     app = RunbookApp(

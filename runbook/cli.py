@@ -251,7 +251,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from runbook.headless import RunConfig
+    from runbook.wiring import RunConfig
 
     incident = {k: v for k in ("title", "severity", "ticket", "responder") if (v := getattr(args, k, None))}
     return RunConfig(
@@ -269,7 +269,8 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runbook.headless import build_session, run_headless, run_sync, write_outputs
+    from runbook.headless import run_headless, run_sync, write_outputs
+    from runbook.wiring import build_session
 
     if not args.inventory and not args.scenario:
         print("runbook: run needs -i INVENTORY or --scenario NAME", file=sys.stderr)
@@ -356,8 +357,9 @@ def render_format(events: list[dict[str, Any]], fmt: str, template: str | None =
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from runbook.headless import build_session, config_from_journal, run_headless, run_sync, write_outputs
+    from runbook.headless import run_headless, run_sync, write_outputs
     from runbook.journal import read_journal
+    from runbook.wiring import build_session, config_from_journal
 
     path: str | Path | None = args.journal
     if path is None:
@@ -442,9 +444,9 @@ def _tui(cfg: Any, resume_events: list[dict[str, Any]] | None = None) -> int:
 
 def _unreachable(cfg: Any) -> str | None:
     """The message when no inventory host can be reached (checked before the TUI opens)."""
-    from runbook.headless import make_remote
     from runbook.inventory import load_inventory
     from runbook.preflight import message, unreachable_hosts
+    from runbook.wiring import make_remote
 
     inventory = load_inventory(cfg.inventory)
     remote = make_remote(cfg.transport, accept_new_host_keys=cfg.accept_new_host_keys, host_key_prompt=None)
@@ -466,7 +468,7 @@ def run_sync_probe(coro: Any) -> Any:
 
 
 def _tui_demo() -> int:
-    from runbook.headless import RunConfig
+    from runbook.wiring import RunConfig
 
     return _tui(RunConfig(playbook="502-bad-gateway", scenario="demo", replay_speed=0.3))
 

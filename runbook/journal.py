@@ -4,41 +4,24 @@ One JSON object per line, flushed and fsync'd per event. A killed process loses 
 line being written: `read_journal` ignores a torn last line, so resume and report work on any
 prefix of a journal.
 
-Event types (every event has "type" and "ts", an ISO-8601 UTC timestamp):
-
-- session-start   session_id, playbook, playbook_path, playbook_title, mode ("live"|"replay"),
-                  scenario, transport, inventory (list of {name,address,port,roles}), vars,
-                  incident {title, severity, ticket, responder}, runbook_version
-- node-enter      node, title, kind ("check"|"question"|"conclusion"|"decision"), why, reason
-- step-start      step_id, node, check, host, command, mutating
-- step-result     step_id, node, check, host, command, started_at, duration_s, exit_status,
-                  stdout, stderr, timed_out, truncated_bytes, data, error {kind,message}|null
-- finding         id, node, host, severity, title, evidence, step_id, check
-- answer          node, key, value, source ("user"|"default"|"cli")
-- note            node, text
-- note-draft      node, text   (journaled while typing; the next note or draft supersedes it)
-- override        node, finding (id or null), verdict, reason, goto (node or null)
-- skip            node, reason
-- branch          from, to, reason
-- back            to
-- host-key        host, fingerprint, decision ("trust-once"|"trust-recorded"|"abort")
-- summary         node, check, finding, hosts, of, text   (a finding on some of a role's hosts)
-- mutating-refused node, steps, commands, reason
-- rule-problem    node, message   (a rule that could not be evaluated)
-- conclusion      node, cause, title, summary, hosts, remediation, prevention, findings
-- session-end     status ("concluded"|"unconcluded"|"aborted"), reason
+The events themselves (one frozen dataclass per `type`, with a schema version) are in
+`runbook.events`; docs/journal-schema.md is generated from them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
+
+if TYPE_CHECKING:
+    from runbook.events import Event
 
 
 def utcnow() -> str:
@@ -86,11 +69,21 @@ class Journal:
 
     def append(self, event_type: str, **fields: Any) -> dict[str, Any]:
         event = {"type": event_type, "ts": fields.pop("ts", None) or utcnow(), **fields}
+        self._write_line(event)
+        return event
+
+    def write(self, event: Event) -> Event:
+        """Append a typed event (stamped now unless it has a time); the event as written."""
+        if not event.ts:
+            event = dataclasses.replace(event, ts=utcnow())
+        self._write_line(event.to_json())
+        return event
+
+    def _write_line(self, event: dict[str, Any]) -> None:
         line = json.dumps(event, ensure_ascii=False, default=str)
         self._fh.write(line + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        return event
 
     def close(self) -> None:
         if not self._fh.closed:

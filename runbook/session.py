@@ -16,12 +16,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook import __version__
-from runbook.checks.runner import execute
+from runbook.checks.runner import LiveSteps, StepIO
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
+from runbook.events import (
+    Answered,
+    Branched,
+    CancelRequested,
+    Concluded,
+    Event,
+    FindingRecorded,
+    HostKeyAccepted,
+    InventoryWarning,
+    MutatingRefused,
+    NodeEntered,
+    NoteAdded,
+    NoteDraft,
+    Overridden,
+    Resumed,
+    RuleProblem,
+    SessionEnded,
+    Skipped,
+    Status,
+    StepFinished,
+    StepStarted,
+    Summary,
+    Unresolved,
+    WarningRecorded,
+    WentBack,
+)
 from runbook.inventory import Host, Inventory
 from runbook.journal import Journal
 from runbook.playbook.model import Playbook
 from runbook.transports.base import Transport
+from runbook.walk import WalkState, apply, fold_json
 
 Listener = Callable[[dict[str, Any]], None]
 #: asked before a mutating step runs: (steps) -> True to run them
@@ -42,6 +69,9 @@ class SessionOptions:
 
 
 class Session:
+    """Every state change is an event: `log` journals it, then folds it into `walk`
+    (runbook.walk.apply); what the session knows is what its journal says."""
+
     def __init__(
         self,
         playbook: Playbook,
@@ -53,29 +83,60 @@ class Session:
         options: SessionOptions | None = None,
         confirm_mutating: ConfirmMutating | None = None,
         overrides: dict[str, Any] | None = None,
+        io: StepIO | None = None,
     ):
         self.playbook = playbook
         self.inventory = inventory
         self.engine = Engine(playbook, inventory, overrides)
         self.remote = remote
         self.local = local
+        #: how steps run: on the hosts (live), or served from a recording (replay)
+        self.io: StepIO = io or LiveSteps(remote, local)
         self.journal = journal
         self.options = options or SessionOptions()
         self.confirm_mutating = confirm_mutating
         self.listeners: list[Listener] = []
-        self.state = RunState()
-        self.path: list[str] = []
-        self.current: str | None = None
-        self.conclusion: dict[str, Any] | None = None
-        self.status = "new"  # new, ready, running, question, concluded, unconcluded
-        self.unresolved_reason: str | None = None
-        self.notes: list[dict[str, Any]] = []
-        self._seq = 0
-        self._cited: list[Finding] = []
+        self.walk = WalkState()
         #: the running steps, so cancel() can stop them and still record each as cancelled
         self._step_tasks: list[asyncio.Task[Observation]] = []
         #: how the run was started (inventory path, transport...), kept for `runbook resume`
         self.run_info: dict[str, Any] = {}
+
+    # ---- what the walk says -----------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        return self.walk.status
+
+    @property
+    def current(self) -> str | None:
+        return self.walk.current
+
+    @property
+    def path(self) -> list[str]:
+        return list(self.walk.path)
+
+    @property
+    def conclusion(self) -> dict[str, Any] | None:
+        return self.walk.conclusion.as_dict() if self.walk.conclusion else None
+
+    @property
+    def unresolved_reason(self) -> str | None:
+        return self.walk.unresolved_reason
+
+    @property
+    def notes(self) -> list[dict[str, Any]]:
+        return [n.to_json() for n in self.walk.notes]
+
+    @property
+    def state(self) -> RunState:
+        """The evidence so far, as the engine reads it (a fresh copy: changing it changes nothing)."""
+        w = self.walk
+        return RunState(
+            observations=list(w.observations),
+            findings=list(w.findings),
+            answers=w.answer_values(),
+            dismissed=set(w.dismissed),
+        )
 
     # ---- events -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -83,19 +144,36 @@ class Session:
 
     def _emit(self, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):
-            with contextlib.suppress(Exception):
+            try:
                 listener(event)
+            except Exception as exc:
+                if event.get("type") == WarningRecorded.TYPE:
+                    continue  # a listener failing on the warning itself: no loop
+                name = getattr(listener, "__qualname__", type(listener).__name__)
+                self.log(
+                    WarningRecorded(
+                        message=f"listener {name} failed on a {event.get('type')} event: {type(exc).__name__}: {exc}",
+                        source="listener",
+                    )
+                )
+
+    def log(self, event: Event) -> Event:
+        """Journal an event (fsync'd), fold it into the walk, tell the listeners."""
+        event = self.journal.write(event)
+        self.walk = apply(self.walk, event)
+        self._emit(event.to_json())
+        return event
 
     def record(self, event_type: str, **fields: Any) -> dict[str, Any]:
-        event = self.journal.append(event_type, **fields)
-        self._emit(event)
-        return event
+        """`log` for an event given as its journal type and fields."""
+        return self.log(Event.from_json({"type": event_type, **fields})).to_json()
 
     def transport_for(self, host: Host) -> Transport:
         return self.local if host.is_local else self.remote
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
+        # through `record`, which the training session extends to add its reference
         self.record(
             "session-start",
             session_id=uuid.uuid4().hex[:12],
@@ -116,10 +194,10 @@ class Session:
             run=self.run_info,
         )
         for role in self.missing_roles():
-            self.record(
-                "inventory-warning",
-                role=role,
-                message=f"no host in the inventory has role {role!r}: its checks will not run",
+            self.log(
+                InventoryWarning(
+                    role=role, message=f"no host in the inventory has role {role!r}: its checks will not run"
+                )
             )
         self.enter(self.playbook.start, "start of the playbook")
 
@@ -130,24 +208,15 @@ class Session:
 
     def enter(self, node_id: str, reason: str) -> None:
         node = self.engine.node(node_id)
-        self.current = node_id
-        self.path.append(node_id)
-        self.record("node-enter", node=node_id, title=node.title, kind=node.kind, why=node.why.strip(), reason=reason)
+        self.log(NodeEntered(node=node_id, title=node.title, kind=node.kind, why=node.why.strip(), reason=reason))
         if node.conclusion:
-            self.conclusion = self.engine.conclusion(node_id, self._cited)
-            self.status = "concluded"
-            self.record("conclusion", **self.conclusion)
+            self.log(Concluded(**self.engine.conclusion(node_id, self.walk.cited_findings())))
         elif node.unresolved:
-            self.status = "unconcluded"
-            self.unresolved_reason = node.unresolved.strip()
-        elif node.question:
-            self.status = "question"
-        else:
-            self.status = "ready"
+            self.log(Unresolved(node=node_id, reason=node.unresolved.strip()))
 
     @property
     def finished(self) -> bool:
-        return self.status in ("concluded", "unconcluded")
+        return self.walk.finished
 
     def plan(self) -> list[PlannedStep]:
         if self.current is None:
@@ -157,17 +226,15 @@ class Session:
     # ---- running ------------------------------------------------------------------------
     async def run_current(self) -> str:
         """Run the current node's checks, record findings, take the branch. Returns the new status."""
-        if self.current is None or self.finished or self.status == "question":
+        if self.current is None or self.finished or self.status in (Status.QUESTION, Status.DIAGNOSE):
             return self.status
         node_id = self.current
         steps = self.plan()
-        self.status = "running"
         try:
             observations = await self._run_steps(steps)
         finally:
             self._step_tasks = []
         if any(o.error and o.error["kind"] == "cancelled" for o in observations):
-            self.status = "ready"
             return "cancelled"
         self._settle(node_id, observations)
         return self.status
@@ -186,28 +253,29 @@ class Session:
                 why = "the engineer declined to run it"
             if not allowed:
                 refused = {s.key for s in mutating}
-                self.record(
-                    "mutating-refused",
-                    node=self.current,
-                    steps=[s.key for s in mutating],
-                    commands=[s.command for s in mutating],
-                    reason=why,
+                self.log(
+                    MutatingRefused(
+                        node=self.current,
+                        steps=[s.key for s in mutating],
+                        commands=[s.command for s in mutating],
+                        reason=why,
+                    )
                 )
         coros = []
         for step in steps:
-            self._seq += 1
-            step_id = f"s{self._seq:03d}"
-            self.record(
-                "step-start",
-                step_id=step_id,
-                key=step.key,
-                node=step.node,
-                check=step.check.id,
-                host=step.host.name,
-                command=step.command,
-                mutating=step.mutating,
-                item=step.item,
-                follow=step.follow,
+            step_id = f"s{self.walk.last_step + 1:03d}"
+            self.log(
+                StepStarted(
+                    step_id=step_id,
+                    key=step.key,
+                    node=step.node,
+                    check=step.check.id,
+                    host=step.host.name,
+                    command=step.command,
+                    mutating=step.mutating,
+                    item=step.item,
+                    follow=step.follow,
+                )
             )
             if step.key in refused:
                 coros.append(self._refused(step, step_id))
@@ -216,11 +284,13 @@ class Session:
         self._step_tasks = [asyncio.ensure_future(c) for c in coros]
         return list(await asyncio.gather(*self._step_tasks))
 
+    def _finished(self, obs: Observation) -> Observation:
+        self.log(StepFinished(**obs.to_event()))
+        return obs
+
     async def _refused(self, step: PlannedStep, step_id: str) -> Observation:
         why = "read-only mode" if self.options.read_only else "not confirmed"
-        obs = unrun(step, step_id, "refused", f"mutating step not run: {why}")
-        self.record("step-result", **obs.to_event())
-        return obs
+        return self._finished(unrun(step, step_id, "refused", f"mutating step not run: {why}"))
 
     async def _run_one(self, step: PlannedStep, step_id: str) -> Observation:
         """Run one step; a cancel is recorded as the step's result instead of propagating."""
@@ -237,40 +307,39 @@ class Session:
                 }
             )
 
-        transport = self.transport_for(step.host)
         try:
-            obs = await execute(step, step_id, transport, on_output)
+            obs = await self.io.run_step(step, step_id, on_output)
         except asyncio.CancelledError:
             obs = unrun(step, step_id, "cancelled", "cancelled by the engineer")
-        self.record("step-result", **obs.to_event())
-        return obs
+        return self._finished(obs)
 
     def cancel(self) -> bool:
         """Stop the running node; its steps are recorded as cancelled and it stays current."""
         pending = [t for t in self._step_tasks if not t.done()]
+        if pending:
+            self.log(CancelRequested(node=self.current))
         for task in pending:
             task.cancel()
         return bool(pending)
 
     def _settle(self, node_id: str, observations: list[Observation]) -> None:
-        outcome = self.engine.evaluate(node_id, self.state, observations)
-        self.state.observations += observations
+        # the walk's own copies of these results (the engine tells results apart by identity)
+        ids = {o.step_id for o in observations}
+        mine = [o for o in self.walk.observations if o.step_id in ids]
+        outcome = self.engine.evaluate(node_id, self.state, mine)
         for finding in outcome.findings:
-            self.state.findings.append(finding)
-            self.record("finding", **finding.to_event())
+            self.log(FindingRecorded(**finding.to_event()))
         for problem in outcome.problems:
-            self.record("rule-problem", node=node_id, message=problem)
-        for summary in fanout_summaries(self.engine.node(node_id), observations, outcome.findings):
-            self.record("summary", node=node_id, **summary)
+            self.log(RuleProblem(node=node_id, message=problem))
+        for summary in fanout_summaries(self.engine.node(node_id), mine, outcome.findings):
+            self.log(Summary(node=node_id, **summary))
         self._go(node_id, outcome.next, outcome.reason, outcome.cited)
 
     def _go(self, from_node: str, to_node: str | None, reason: str, cited: list[Finding]) -> None:
         if to_node is None:
-            self.status = "unconcluded"
-            self.unresolved_reason = f"node {from_node!r}: {reason}"
+            self.log(Unresolved(node=from_node, reason=f"node {from_node!r}: {reason}"))
             return
-        self._cited = cited
-        self.record("branch", **{"from": from_node, "to": to_node, "reason": reason, "cited": [f.id for f in cited]})
+        self.log(Branched(from_node=from_node, to=to_node, reason=reason, cited=[f.id for f in cited]))
         self.enter(to_node, reason)
 
     async def answer(self, value: str, source: str = "user") -> None:
@@ -281,20 +350,18 @@ class Session:
             raise ValueError(f"node {node_id!r} asks no question")
         if value not in {c.value for c in node.question.choices}:
             raise ValueError(f"{value!r} is not one of {[c.value for c in node.question.choices]}")
-        self.state.answers[node.question.key] = value
-        self.record("answer", node=node_id, key=node.question.key, value=value, source=source)
+        self.log(Answered(node=node_id, key=node.question.key, value=value, source=source))
         nxt, reason = self.engine.next_for_answer(node_id, value, self.state)
         self._go(node_id, nxt, reason, [])
 
     def note(self, text: str) -> None:
         text = text.rstrip()
         if text:
-            entry = self.record("note", node=self.current, text=text)
-            self.notes.append(entry)
+            self.log(NoteAdded(node=self.current, text=text))
 
     def note_draft(self, text: str) -> None:
         """What is being typed, journaled as it is typed, so a killed process loses no note."""
-        self.record("note-draft", node=self.current, text=text)
+        self.log(NoteDraft(node=self.current, text=text))
 
     def skip(self, reason: str = "skipped by the engineer") -> None:
         """Leave the current node without running it; take the default branch."""
@@ -302,7 +369,7 @@ class Session:
         if node_id is None or self.finished:
             return
         node = self.engine.node(node_id)
-        self.record("skip", node=node_id, reason=reason)
+        self.log(Skipped(node=node_id, reason=reason))
         default = next((b.goto for b in node.next if b.when is None), None)
         if node.question and default is None:
             default = next((c.goto for c in node.question.choices if c.value == node.question.default), None)
@@ -310,64 +377,47 @@ class Session:
 
     def back(self, node_id: str) -> None:
         """Return to a visited node, dropping what was found after it, to branch again."""
-        if node_id not in self.path:
+        if node_id not in self.walk.path:
             raise ValueError(f"{node_id!r} was not visited")
-        keep = self.path[: self.path.index(node_id)]
-        self.record("back", to=node_id)
-        self._truncate(keep)
+        self.log(WentBack(to=node_id))
         self.enter(node_id, "went back to branch again")
-
-    def _truncate(self, keep: list[str]) -> None:
-        """Forget everything the walk did after `keep`: results, findings, answers, conclusion."""
-        kept = set(keep)
-        self.path = list(keep)
-        self.state.observations = [o for o in self.state.observations if o.node in kept]
-        self.state.findings = [f for f in self.state.findings if f.node in kept]
-        answered = {n.question.key for nid, n in self.playbook.nodes.items() if n.question and nid in kept}
-        self.state.answers = {k: v for k, v in self.state.answers.items() if k in answered}
-        self.conclusion = None
 
     def override(self, *, finding: str | None = None, goto: str | None = None, reason: str = "") -> None:
         """The engineer disagrees: dismiss a finding (and re-branch), or take another branch."""
         if finding:
-            nodes = {f.node for f in self.state.findings if f.id == finding}
+            nodes = {f.node for f in self.walk.findings if f.id == finding}
             if not nodes:
                 raise ValueError(f"no finding {finding!r} to override")
-            for n in nodes:
-                self.state.dismissed.add((n, finding))
-            node_id = next(n for n in self.path if n in nodes)
-            self.record("override", node=node_id, finding=finding, verdict="dismissed", reason=reason, goto=goto)
+            node_id = next(n for n in self.walk.path if n in nodes)
+            self.log(Overridden(node=node_id, finding=finding, verdict="dismissed", reason=reason, goto=goto))
             # re-branch from the node that produced it, without running its checks again
-            self._truncate(self.path[: self.path.index(node_id) + 1])
+            cited: list[Finding] = []
             if goto is None:
                 goto, why, cited = self.engine.choose_branch(node_id, self.state)
-                self._cited = cited
                 reason = reason or why
-            self.record("branch", **{"from": node_id, "to": goto, "reason": f"override: {reason}", "cited": []})
-            if goto:
-                self.enter(goto, f"override: {reason}")
+            if goto is None:
+                self.log(Unresolved(node=node_id, reason=f"node {node_id!r}: no branch applies"))
+                return
+            self._go(node_id, goto, f"override: {reason}", cited)
             return
         if goto:
             if goto not in self.playbook.nodes:
                 raise ValueError(f"no node {goto!r}")
-            from_node = self.path[-2] if len(self.path) > 1 else self.current
-            self.record("override", node=from_node, finding=None, verdict="branch", reason=reason, goto=goto)
-            if self.current and self.path and self.path[-1] == self.current:
-                self._truncate(self.path[:-1])
-            else:
-                self.conclusion = None
-            self.record("branch", **{"from": from_node, "to": goto, "reason": f"override: {reason}", "cited": []})
+            path = self.walk.path
+            from_node = path[-2] if len(path) > 1 else self.current
+            self.log(Overridden(node=from_node, finding=None, verdict="branch", reason=reason, goto=goto))
+            self.log(Branched(from_node=from_node, to=goto, reason=f"override: {reason}", cited=[]))
             self.enter(goto, f"override: {reason}")
 
     def record_host_key(self, host: str, fingerprint: str, decision: str) -> None:
-        self.record("host-key", host=host, fingerprint=fingerprint, decision=decision)
+        self.log(HostKeyAccepted(host=host, fingerprint=fingerprint, decision=decision))
 
     async def run_to_end(self, *, stop_at_questions: bool = False, max_nodes: int = 200) -> str:
         """Headless: run every node, answering questions from options or their defaults."""
         for _ in range(max_nodes):
             if self.finished:
                 break
-            if self.status == "question":
+            if self.status == Status.QUESTION:
                 if stop_at_questions:
                     break
                 node = self.engine.node(self.current or "")
@@ -375,18 +425,20 @@ class Session:
                 given = self.options.answers.get(node.question.key)
                 await self.answer(given or node.question.default, "cli" if given else "default")
                 continue
+            if self.status == Status.DIAGNOSE:
+                break
             status = await self.run_current()
             if status == "cancelled":
                 break
         return self.status
 
     def finish(self) -> None:
-        if self.status == "concluded":
-            self.record("session-end", status="concluded", reason="conclusion reached")
-        elif self.status == "unconcluded":
-            self.record("session-end", status="unconcluded", reason=self.unresolved_reason or "")
+        if self.status == Status.CONCLUDED:
+            self.log(SessionEnded(status=Status.CONCLUDED, reason="conclusion reached"))
+        elif self.status == Status.UNCONCLUDED:
+            self.log(SessionEnded(status=Status.UNCONCLUDED, reason=self.unresolved_reason or ""))
         else:
-            self.record("session-end", status="aborted", reason="stopped before a conclusion")
+            self.log(SessionEnded(status=Status.ABORTED, reason="stopped before a conclusion"))
 
     async def close(self) -> None:
         for t in {id(self.remote): self.remote, id(self.local): self.local}.values():
@@ -395,66 +447,21 @@ class Session:
         self.journal.close()
 
     # ---- resume -------------------------------------------------------------------------
-    def replay_events(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            kind = event["type"]
-            if kind == "node-enter":
-                self.current = event["node"]
-                self.path.append(event["node"])
-                node = self.engine.node(event["node"])
-                self.status = (
-                    "question"
-                    if node.question
-                    else "concluded"
-                    if node.conclusion
-                    else "unconcluded"
-                    if node.unresolved
-                    else "ready"
-                )
-                if node.unresolved:
-                    self.unresolved_reason = node.unresolved.strip()
-            elif kind == "step-result":
-                self.state.observations.append(Observation.from_event(event))
-                self._seq = max(self._seq, int(str(event["step_id"]).lstrip("s") or 0))
-            elif kind == "step-start":
-                self._seq = max(self._seq, int(str(event["step_id"]).lstrip("s") or 0))
-            elif kind == "finding":
-                self.state.findings.append(Finding.from_event(event))
-            elif kind == "answer":
-                self.state.answers[event["key"]] = event["value"]
-            elif kind == "note":
-                self.notes.append(event)
-            elif kind == "conclusion":
-                self.conclusion = {k: v for k, v in event.items() if k not in ("type", "ts")}
-                self.status = "concluded"
-            elif kind == "back":
-                keep = self.path[: self.path.index(event["to"])] if event["to"] in self.path else self.path
-                self._truncate(keep)
-            elif kind == "override":
-                if event.get("finding"):
-                    self.state.dismissed.add((event["node"], event["finding"]))
-                    if event["node"] in self.path:
-                        self._truncate(self.path[: self.path.index(event["node"]) + 1])
-                elif self.path:
-                    self._truncate(self.path[:-1])
-                self.conclusion = None
-            elif kind == "branch":
-                self._cited = [f for f in self.state.active_findings() if f.id in set(event.get("cited", []))]
-        # a node whose steps all have results but no branch yet: evaluation was interrupted
-        if self.current and self.status == "ready":
-            done = [o for o in self.state.observations if o.node == self.current]
-            planned = {s.key for s in self.engine.plan(self.current, self.state)}
-            if (
-                planned
-                and planned <= {o.key for o in done}
-                and not any(o.error and o.error.get("kind") == "cancelled" for o in done)
-            ):
-                self.state.observations = [o for o in self.state.observations if o.node != self.current]
-                self._settle(self.current, done)
-            else:
-                # run the node again from the start: drop its partial results
-                self.state.observations = [o for o in self.state.observations if o.node != self.current]
-                self.state.findings = [f for f in self.state.findings if f.node != self.current]
+    def resume(self, events: list[dict[str, Any]]) -> None:
+        """Pick a journal up where it stopped: the state is the fold of its events; a node
+        whose steps were interrupted runs again, one whose steps all ended is evaluated."""
+        self.walk = fold_json(events)
+        node_id = self.current
+        if node_id is None or self.status not in (Status.READY, Status.RUNNING):
+            return
+        done = [o for o in self.walk.observations if o.node == node_id]
+        planned = {s.key for s in self.engine.plan(node_id, self.state)}
+        complete = planned and planned <= {o.key for o in done}
+        if complete and not any(o.error and o.error.get("kind") == "cancelled" for o in done):
+            self.log(Resumed(node=node_id, dropped=[]))
+            self._settle(node_id, done)
+        elif done or self.status == Status.RUNNING or any(f.node == node_id for f in self.walk.findings):
+            self.log(Resumed(node=node_id, dropped=[o.step_id for o in done]))
 
 
 def fanout_summaries(node: Any, observations: list[Observation], findings: list[Finding]) -> list[dict[str, Any]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from runbook.headless import RunConfig, build_session
 from runbook.journal import read_journal
 from runbook.session import Session
+from runbook.wiring import RunConfig, build_session
 from tests.conftest import FIXTURES
 
 

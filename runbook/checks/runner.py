@@ -1,6 +1,10 @@
 """Run one planned step: shell through a transport, http (httpx or curl on the host), dns
 (dnspython or the host's resolver), tcp (connect with a timeout). Returns an Observation;
-every failure is recorded in it, never raised."""
+every failure is recorded in it, never raised.
+
+All step I/O goes through a `StepIO`: `LiveSteps` here runs steps on the hosts (and the
+local probes on this machine); `runbook.checks.replay.ReplaySteps` serves them from a
+recording. The session does not know which one it has."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from runbook.engine import Observation, PlannedStep
 from runbook.journal import utcnow
@@ -28,7 +32,27 @@ MISSING_TOOL = re.compile(
 NEEDS_PASSWORD = re.compile(r"sudo: (a password is required|a terminal is required|no tty present)")
 
 
-def _obs(step: PlannedStep, step_id: str, command: str, started: str) -> Observation:
+class StepIO(Protocol):
+    """How a session's steps are carried out."""
+
+    async def run_step(self, step: PlannedStep, step_id: str, on_output: StepOutput | None = None) -> Observation:
+        """The step's result; a cancel propagates as CancelledError."""
+        ...
+
+
+class LiveSteps:
+    """Steps on real hosts: through the remote transport, or the local one for local hosts."""
+
+    def __init__(self, remote: Transport, local: Transport):
+        self.remote = remote
+        self.local = local
+
+    async def run_step(self, step: PlannedStep, step_id: str, on_output: StepOutput | None = None) -> Observation:
+        transport = self.local if step.host.is_local else self.remote
+        return await execute(step, step_id, transport, on_output)
+
+
+def new_observation(step: PlannedStep, step_id: str, command: str, started: str) -> Observation:
     return Observation(
         step_id=step_id,
         node=step.node,
@@ -64,7 +88,7 @@ async def execute(
 ) -> Observation:
     started = utcnow()
     t0 = time.monotonic()
-    obs = _obs(step, step_id, step.command, started)
+    obs = new_observation(step, step_id, step.command, started)
     if step.error:
         obs.error = {"kind": "template", "message": step.error}
         return obs
@@ -74,15 +98,6 @@ async def execute(
             on_output(step.key, name, sanitize(text))
 
     try:
-        recorded = transport.recorded(step.host, step.command)
-        if recorded is not None:
-            await transport.pace(recorded)
-            _fill(obs, recorded)
-            if step.kind == "shell" and step.check.parse and not obs.data:
-                obs.data = parse(step.check.parse, obs.stdout)
-            if on_output and obs.stdout:
-                stream("stdout", obs.stdout)
-            return obs
         if step.kind == "shell":
             await _shell(step, obs, transport, stream)
         elif step.kind == "http":

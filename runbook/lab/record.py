@@ -9,11 +9,12 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runbook.headless import RunConfig, build_session, run_headless
+from runbook.headless import run_headless
 from runbook.journal import read_journal
 from runbook.lab.faults import FAULTS
 from runbook.lab.lab import Lab, lab_lock
 from runbook.scenario import SCENARIO_DIR, write_scenario
+from runbook.wiring import RunConfig, build_session
 
 TITLES = {
     "healthy": "All quiet: users report 502s, but is anything wrong?",

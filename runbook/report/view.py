@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runbook.safety import clean, excerpt
+from runbook.walk import StepRecord, fold_json
 
 SEVERITY_ORDER = ["critical", "high", "error", "warning", "medium", "low", "info"]
 
@@ -88,57 +89,40 @@ def _step_state(step: dict[str, Any]) -> str:
     return "ok" if exit_status == 0 else f"exit {exit_status}"
 
 
+def _step_dict(record: StepRecord, number: int) -> dict[str, Any]:
+    """A step's start and result as one dict; the result's fields win (the command that ran)."""
+    step: dict[str, Any] = {"number": number, "anchor": f"step-{number}", "step_id": record.step_id}
+    first = record.start or record.result
+    step.update(has_result=record.result is not None, started_ts=first.ts if first else None)
+    for event in (record.start, record.result):
+        if event is not None:
+            step.update({k: v for k, v in event.to_json().items() if k not in ("type", "ts", "v")})
+    if record.result is not None:
+        step["result_ts"] = record.result.ts
+        if record.start is not None and record.start.command and record.start.command != record.result.command:
+            step["planned_command"] = record.start.command
+    return step
+
+
+def _event_dict(event: Any) -> dict[str, Any]:
+    return event.to_json() if event is not None else {}
+
+
 def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The facts of a session, in order; shared by the Markdown view and the JSON result."""
+    """The facts of a session, read from its folded walk (runbook.walk): shared by the
+    Markdown view and the JSON result. Only the timeline reads the events themselves."""
     events = [scrub(e) for e in raw_events if isinstance(e, dict)]
-    start = next((e for e in events if e.get("type") == "session-start"), {})
-    end = next((e for e in reversed(events) if e.get("type") == "session-end"), None)
-    conclusion = next((e for e in reversed(events) if e.get("type") == "conclusion"), None)
-    node_titles: dict[str, str] = {}
-    steps: dict[str, dict[str, Any]] = {}
-    findings, notes, answers, overrides, skips, host_keys, backs = [], [], [], [], [], [], []
-
-    event_step: dict[int, str] = {}  # id(event) -> step key, for events without a step_id
-    draft: dict[str, Any] | None = None
-
-    def step_for(event: dict[str, Any]) -> dict[str, Any]:
-        key = _text(event.get("step_id")) or f"anonymous-{len(steps) + 1}"
-        event_step[id(event)] = key
-        if key not in steps:
-            number = len(steps) + 1
-            steps[key] = {"number": number, "anchor": f"step-{number}", "step_id": key}
-            steps[key].update(has_result=False, started_ts=event.get("ts"))
-        return steps[key]
-
-    for event in events:
-        kind = event.get("type")
-        if kind == "node-enter" and event.get("node"):
-            node_titles.setdefault(_text(event["node"]), _text(event.get("title")))
-        elif kind == "step-start":
-            step_for(event).update({k: v for k, v in event.items() if k not in ("type", "ts")})
-        elif kind == "step-result":
-            step = step_for(event)
-            step.update({k: v for k, v in event.items() if k not in ("type", "ts")})
-            step.update(has_result=True, result_ts=event.get("ts"))
-        elif kind == "finding":
-            findings.append(event)
-        elif kind == "note":
-            notes.append(event)
-            draft = None
-        elif kind == "note-draft":
-            # what was being typed; a submitted note (or a cleared field) supersedes it
-            draft = event if _text(event.get("text")).strip() else None
-        elif kind == "answer":
-            answers.append(event)
-        elif kind == "override":
-            overrides.append(event)
-        elif kind == "skip":
-            skips.append(event)
-        elif kind == "host-key":
-            host_keys.append(event)
-        elif kind == "back":
-            backs.append(event)
-    if draft is not None:  # typed but never submitted (the process died, or the engineer left)
+    walk = fold_json(events)
+    start = _event_dict(walk.start)
+    end = walk.end.to_json() if walk.end else None
+    conclusion = walk.conclusion.to_json() if walk.conclusion else None
+    steps = [_step_dict(r, i) for i, r in enumerate(walk.steps, 1)]
+    by_id = {s["step_id"]: s["step_id"] for s in steps}
+    event_step = {id(e): by_id[str(e.get("step_id"))] for e in events if str(e.get("step_id")) in by_id}
+    findings = [{**f.to_event(), "status": str(status)} for f, status in walk.finding_records()]
+    notes = [n.to_json() for n in walk.notes]
+    if walk.draft is not None:  # typed but never submitted (the process died, or the engineer left)
+        draft = walk.draft.to_json()
         notes.append({**draft, "type": "note", "text": f"{_text(draft.get('text'))} (draft, never submitted)"})
 
     if conclusion is not None:
@@ -156,19 +140,20 @@ def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
 
     return {
         "events": events,
+        "walk": walk,
         "start": start,
         "end": end,
         "conclusion": conclusion,
         "status": status,
-        "node_titles": node_titles,
-        "steps": list(steps.values()),
+        "node_titles": dict(walk.titles),
+        "steps": steps,
         "findings": findings,
         "notes": notes,
-        "answers": answers,
-        "overrides": overrides,
-        "skips": skips,
-        "host_keys": host_keys,
-        "backs": backs,
+        "answers": [a.to_json() for a in walk.answer_log],
+        "overrides": [o.to_json() for o in walk.overrides],
+        "skips": [k.to_json() for k in walk.skips],
+        "host_keys": [h.to_json() for h in walk.host_keys],
+        "backs": [b.to_json() for b in walk.backs],
         "event_step": event_step,
     }
 
@@ -218,6 +203,7 @@ def build_result(events: list[dict[str, Any]]) -> dict[str, Any]:
                 "evidence": f.get("evidence"),
                 "node": f.get("node"),
                 "step_id": f.get("step_id"),
+                "status": f.get("status"),
             }
             for f in facts["findings"]
         ],
@@ -235,6 +221,8 @@ def build_result(events: list[dict[str, Any]]) -> dict[str, Any]:
                 "status": _step_state(s),
                 "timed_out": bool(s.get("timed_out")),
                 "error": s.get("error"),
+                "planned_command": s.get("planned_command"),
+                "fallback_from": (s.get("data") or {}).get("fallback_from"),
             }
             for s in facts["steps"]
         ],
@@ -272,7 +260,9 @@ class _Ctx:
 def _steps_view(facts: dict[str, Any], ctx: _Ctx) -> list[dict[str, Any]]:
     by_step: dict[str, list[str]] = {}
     for f in facts["findings"]:
-        by_step.setdefault(_text(f.get("step_id")), []).append(_text(f.get("title") or f.get("id")))
+        status = _text(f.get("status"))
+        title = _text(f.get("title") or f.get("id")) + (f" ({_NOT_ACTIVE[status]})" if status in _NOT_ACTIVE else "")
+        by_step.setdefault(_text(f.get("step_id")), []).append(title)
     steps = []
     for s in facts["steps"]:
         error = s.get("error") if isinstance(s.get("error"), dict) else None
@@ -312,24 +302,32 @@ def _steps_view(facts: dict[str, Any], ctx: _Ctx) -> list[dict[str, Any]]:
     return steps
 
 
+#: how a finding that is not active shows in the report's severity column
+_NOT_ACTIVE = {"dismissed": "dismissed by the engineer", "set-aside": "set aside"}
+
+
 def _findings_view(facts: dict[str, Any], ctx: _Ctx, anchors: dict[str, str]) -> list[dict]:
     findings = []
     for f in facts["findings"]:
         anchor = anchors.get(_text(f.get("step_id")), "")
+        status = _text(f.get("status")) or "active"
+        severity = _text(f.get("severity")) or "unknown"
         findings.append(
             {
                 "id": _text(f.get("id")),
-                "severity": _text(f.get("severity")) or "unknown",
+                # a dismissed or set-aside finding never reads as its old severity
+                "severity": f"{_NOT_ACTIVE[status]} (was {severity})" if status in _NOT_ACTIVE else severity,
                 "host": _text(f.get("host")) or "—",
                 "title": _text(f.get("title") or f.get("id")),
                 "evidence": _first_line(_text(f.get("evidence")), 200),
                 "node": ctx.node(f.get("node")),
                 "anchor": anchor,
                 "step": anchor.replace("-", " "),
+                "status": status,
             }
         )
-    # Most severe first; sort is stable, so time order is kept within a severity.
-    return sorted(findings, key=lambda f: _severity_rank(f["severity"]))
+    # Active first, most severe first; sort is stable, so time order is kept within a severity.
+    return sorted(findings, key=lambda f: (f["status"] != "active", _severity_rank(f["severity"])))
 
 
 def _hosts_view(
@@ -572,7 +570,7 @@ def build_view(events: list[dict[str, Any]]) -> dict[str, Any]:
     start_dt = _parse_ts(start.get("ts")) or first
     concl_dt = _parse_ts(conclusion.get("ts")) if conclusion else None
     ttd = (concl_dt - start_dt).total_seconds() if concl_dt and start_dt else None
-    highest = findings[0]["severity"] if findings else ""
+    highest = next((f["severity"] for f in findings if f["status"] == "active"), "")
 
     view: dict[str, Any] = {
         "title": _text(incident.get("title"))

@@ -84,8 +84,8 @@ def lab_exercise(rng: random.Random | None = None) -> tuple[str, Any]:
 @contextlib.contextmanager
 def live_fire(rng: random.Random | None = None, journal: str | None = None) -> Iterator[tuple[Any, Any]]:
     """Hold the lab: up, a random hidden fault; yields (RunConfig, Reference); healthy again after."""
-    from runbook.headless import RunConfig
     from runbook.lab.lab import Lab, lab_lock
+    from runbook.wiring import RunConfig
 
     lab = Lab()
     with lab_lock(timeout=300):

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runbook.playbook.model import Node, Playbook
+from runbook.walk import fold_json
 
 #: findings of these severities count as evidence a trainee should have seen
 EVIDENCE_SEVERITIES = ("critical", "warning")
@@ -55,25 +56,13 @@ def shortest_path(playbook: Playbook, goal: str | None, cause: str | None = None
 
 
 def walked_path(events: list[dict[str, Any]]) -> list[str]:
-    """The path a journal ends on: node entries, minus what `back` and overrides set aside."""
-    path: list[str] = []
-    for e in events:
-        kind = e.get("type")
-        if kind == "node-enter":
-            path.append(e["node"])
-        elif kind == "back" and e.get("to") in path:
-            del path[path.index(e["to"]) :]
-        elif kind == "override":
-            if e.get("finding") and e.get("node") in path:
-                del path[path.index(e["node"]) + 1 :]
-            elif not e.get("finding") and path:
-                path.pop()
-    return path
+    """The path a journal ends on (what `back` and overrides set aside is not on it)."""
+    return list(fold_json(events).path)
 
 
 def visited(events: list[dict[str, Any]]) -> list[str]:
     """Every node entry in order, including those later set aside (backtracked)."""
-    return [e["node"] for e in events if e.get("type") == "node-enter"]
+    return list(fold_json(events).visits)
 
 
 @dataclass
@@ -132,20 +121,25 @@ def build_reference(
 ) -> Reference:
     """The reference from a scenario's header and recorded events (none for an unrecorded lab fault)."""
     events = events or []
-    path = walked_path(events)
-    conclusion = next((e for e in reversed(events) if e.get("type") == "conclusion"), None)
+    walk = fold_json(events)
+    path = list(walk.path)
+    conclusion = walk.conclusion.as_dict() if walk.conclusion else None
     expected_node = header.get("expected_node") or (conclusion or {}).get("node")
     expected_cause = header.get("expected_cause") or (conclusion or {}).get("cause")
     if expected_node and expected_node not in playbook.nodes:
         expected_node = None
-    on_path = set(path)
-    findings = [
-        {k: f.get(k) for k in ("node", "id", "host", "severity", "title", "evidence")}
-        for f in events
-        if f.get("type") == "finding" and f.get("node") in on_path
-    ]
-    # a finding set aside by backtracking is not on the final path's record: keep the last of each
-    unique = {(f["node"], f["id"], f["host"]): f for f in findings}
+    # the findings the walk ends with (set-aside ones are not on the path's record), each once
+    unique = {
+        (f.node, f.id, f.host): {
+            "node": f.node,
+            "id": f.id,
+            "host": f.host,
+            "severity": f.severity,
+            "title": f.title,
+            "evidence": f.evidence,
+        }
+        for f in walk.findings
+    }
     shortest = shortest_path(playbook, expected_node, expected_cause)
     return Reference(
         scenario=name,

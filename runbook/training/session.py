@@ -11,13 +11,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from runbook.headless import RunConfig, build_session
 from runbook.playbook import Playbook, load_playbook
 from runbook.playbook.model import CAUSES
 from runbook.scenario import Scenario, find_scenario, shipped_scenarios
 from runbook.session import Session
 from runbook.training.hints import Hint, make_hint, next_level
 from runbook.training.reference import Reference, build_reference
+from runbook.wiring import RunConfig, build_session
 from runbook.yamlsource import SourceError
 
 #: status while the tree has concluded but the trainee has not committed yet
@@ -54,7 +54,7 @@ class TrainingSession(Session):
         node = self.engine.node(node_id)
         if self.options.hide_conclusions and self.diagnosis is None and (node.conclusion or node.unresolved):
             self.held = (node_id, reason)
-            self.status = DIAGNOSE
+            # the conclusion-held event puts the walk in status "diagnose" (runbook.walk)
             self.record("conclusion-held", node=self.current)
             return
         self.held = None

@@ -562,3 +562,14 @@ class SSHTransportBase(Transport):
                     conn.sessions.release()
         except Exception as exc:
             log.warning("could not stop process group %s on %s: %s", pgid, conn.endpoint, exc)
+
+
+def auth_message(ep: Endpoint, password: str | None) -> str:
+    """Why authentication failed, naming what was tried (shared by both SSH transports)."""
+    tried = []
+    tried.append("identity file " + ", ".join(ep.identity_files) if ep.identity_files else "default keys and ssh-agent")
+    if ep.password_env:
+        tried.append(
+            f"password from ${ep.password_env}" if password else f"no password (${ep.password_env} is not set)"
+        )
+    return f"authentication refused by {ep.describe()} for user {ep.user!r} (tried {'; '.join(tried)})"

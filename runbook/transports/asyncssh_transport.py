@@ -25,6 +25,7 @@ from runbook.transports._ssh import (
     Refused,
     SSHTransportBase,
     Stream,
+    auth_message,
 )
 from runbook.transports.base import ErrorKind, TransportError
 
@@ -132,7 +133,7 @@ class AsyncSSHTransport(SSHTransportBase):
                 raise client.rejection from None
             raise TransportError(ErrorKind.HOSTKEY_UNKNOWN, f"{ep.describe()}: {exc}") from exc
         except asyncssh.PermissionDenied as exc:
-            raise TransportError(ErrorKind.AUTH, _auth_message(ep, password)) from exc
+            raise TransportError(ErrorKind.AUTH, auth_message(ep, password)) from exc
         except asyncssh.ChannelOpenError as exc:
             assert tunnel is not None
             raise TransportError(
@@ -205,13 +206,3 @@ class AsyncSSHTransport(SSHTransportBase):
                 await chan[0].wait_closed()
         except TimeoutError:
             pass
-
-
-def _auth_message(ep: Endpoint, password: str | None) -> str:
-    tried = []
-    tried.append("identity file " + ", ".join(ep.identity_files) if ep.identity_files else "default keys and ssh-agent")
-    if ep.password_env:
-        tried.append(
-            f"password from ${ep.password_env}" if password else f"no password (${ep.password_env} is not set)"
-        )
-    return f"authentication refused by {ep.describe()} for user {ep.user!r} (tried {'; '.join(tried)})"

@@ -90,13 +90,6 @@ class Transport(abc.ABC):
         prevents the command from running raises `TransportError`.
         """
 
-    def recorded(self, host: Host, command: str) -> CommandResult | None:
-        """A recorded result for checks that do not run a shell command (replay only)."""
-        return None
-
-    async def pace(self, result: CommandResult) -> None:  # noqa: B027 - optional hook
-        """Replay only: wait as long as the recorded command took (scaled), so a demo looks live."""
-
     def needs_sudo(self, host: Host) -> bool:
         """True when commands that need root must be wrapped in `sudo -n` on this host."""
         return False

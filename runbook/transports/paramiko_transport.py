@@ -26,8 +26,7 @@ from paramiko.common import cMSG_CHANNEL_REQUEST
 
 from runbook.ssh_config import Endpoint
 from runbook.transports import known_hosts
-from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream
-from runbook.transports.asyncssh_transport import _auth_message
+from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream, auth_message
 from runbook.transports.base import ErrorKind, OutputCallback, TransportError
 
 # paramiko logs handshake failures at ERROR; keep them off the terminal (they become findings).
@@ -197,7 +196,7 @@ class ParamikoTransport(SSHTransportBase):
                 t.auth_password(ep.user, password)
             if t.is_authenticated():
                 return
-        raise TransportError(ErrorKind.AUTH, _auth_message(ep, password))
+        raise TransportError(ErrorKind.AUTH, auth_message(ep, password))
 
     def _alive(self, conn: Conn) -> bool:
         return conn.raw.is_active()

@@ -1,4 +1,6 @@
-"""Serve recorded results, keyed by host and command: the demo and training scenarios."""
+"""Serve recorded command results, keyed by host and command, for what runs a command
+outside a step (following a log in the demo). Steps themselves are replayed by
+`runbook.checks.replay.ReplaySteps`."""
 
 from __future__ import annotations
 
@@ -59,11 +61,11 @@ class ReplayTransport(Transport):
     def connection_state(self, host: Host) -> str:
         return "replayed"
 
-    async def pace(self, result: CommandResult) -> None:
+    async def _pace(self, result: CommandResult) -> None:
         if self.speed:
             await asyncio.sleep(min(result.duration_s * self.speed, 5.0))
 
-    def recorded(self, host: Host, command: str) -> CommandResult | None:
+    def _recorded(self, host: Host, command: str) -> CommandResult | None:
         event = self._next(host, command)
         if event is None:
             return None
@@ -85,12 +87,12 @@ class ReplayTransport(Transport):
         max_output: int = DEFAULT_MAX_OUTPUT,
         stdin: str | None = None,
     ) -> CommandResult:
-        result = self.recorded(host, command)
+        result = self._recorded(host, command)
         if result is None:
             raise TransportError(
                 ErrorKind.NOT_RECORDED, f"the scenario has no recording of this command on {host.name}: {command}"
             )
-        await self.pace(result)
+        await self._pace(result)
         if on_output and result.stdout:
             on_output("stdout", result.stdout)
         if on_output and result.stderr:

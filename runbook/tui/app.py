@@ -16,7 +16,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from runbook.engine import PlannedStep
-from runbook.headless import RunConfig, build_session
 from runbook.inventory import Host
 from runbook.journal import read_journal
 from runbook.tui.screens.conclusion import ConclusionScreen, conclusion_markdown
@@ -24,6 +23,7 @@ from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
 from runbook.tui.screens.modals import ConfirmScreen, HelpScreen, HostKeyScreen, MutatingScreen
 from runbook.tui.screens.report import ReportScreen
 from runbook.tui.screens.start import StartScreen
+from runbook.wiring import RunConfig, build_session
 
 APP_ACTIONS: list[tuple[str, str, str, str]] = [
     # key, action, footer label, help

@@ -5,7 +5,6 @@ A plain module (no textual, no rich) so the logic is tested without a terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -78,27 +77,8 @@ def layout(playbook: Playbook) -> list[tuple[str, str | None]]:
     return out
 
 
-@dataclass
-class Marks:
-    """What the session state alone does not say: nodes skipped or overridden."""
-
-    skipped: set[str] = field(default_factory=set)
-    overridden: set[str] = field(default_factory=set)
-
-    def feed(self, event: dict[str, Any], path: list[str]) -> None:
-        kind = event.get("type")
-        if kind == "skip":
-            self.skipped.add(event["node"])
-        elif kind == "override" and event.get("node"):
-            self.overridden.add(event["node"])
-        elif kind == "back":
-            # what comes after the node we went back to is undone
-            keep = set(path[: path.index(event["to"])]) if event["to"] in path else set(path)
-            self.skipped &= keep
-            self.overridden &= keep
-
-
-def node_state(session: Session, node_id: str, marks: Marks) -> str:
+def node_state(session: Session, node_id: str) -> str:
+    """A node's state in the tree; skipped and overridden come from the folded walk."""
     if node_id == session.current:
         if session.status == "running":
             return "running"
@@ -109,9 +89,9 @@ def node_state(session: Session, node_id: str, marks: Marks) -> str:
         return "current"
     if node_id not in session.path:
         return "pending"
-    if node_id in marks.overridden:
+    if node_id in session.walk.overridden:
         return "overridden"
-    if node_id in marks.skipped:
+    if node_id in session.walk.skipped:
         return "skipped"
     serious = [f for f in session.state.active_findings() if f.node == node_id and f.severity != "info"]
     return "finding" if serious else "clear"

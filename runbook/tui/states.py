@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from runbook.headless import RunConfig
 from runbook.tui.app import RunbookApp
+from runbook.wiring import RunConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "tui" / "fixtures"

@@ -18,7 +18,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.headless import RunConfig
 from runbook.journal import read_journal
 from runbook.playbook.model import CAUSES
 from runbook.training.reference import Reference
@@ -27,6 +26,7 @@ from runbook.tui.app import RunbookApp
 from runbook.tui.screens.main import MainScreen
 from runbook.tui.screens.modals import Dialog
 from runbook.tui.training_debrief import DebriefScreen
+from runbook.wiring import RunConfig
 
 #: how each cause reads in the diagnosis dialog
 CAUSE_LABELS = {

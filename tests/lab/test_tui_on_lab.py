@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runbook.headless import RunConfig
 from runbook.journal import read_journal
 from runbook.lab.lab import Lab
+from runbook.wiring import RunConfig
 from tests.conftest import PLAYBOOK_502
 
 pytestmark = [pytest.mark.lab]

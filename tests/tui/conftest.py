@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from runbook.headless import RunConfig
 from runbook.journal import read_journal
+from runbook.wiring import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAB_SCENARIO = FIXTURES / "lab-502.jsonl"

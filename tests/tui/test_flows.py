@@ -42,6 +42,9 @@ async def step(pilot, app: RunbookApp) -> None:
 async def run_until_end(pilot, app: RunbookApp, limit: int = 40) -> None:
     for _ in range(limit):
         if app.session.finished:
+            if app.main.result_for is not None:  # the last step's result, then the conclusion
+                await pilot.press("enter")
+                await settle(pilot, app)
             return
         await pilot.press("r")
         await settle(pilot, app)
@@ -267,8 +270,8 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
 
 
 async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
-    from runbook.headless import config_from_journal
     from runbook.journal import read_journal
+    from runbook.wiring import config_from_journal
 
     journal = tmp_path / "j.jsonl"
     app = RunbookApp(lab_config(journal), export_dir=tmp_path, ask_incident=False)

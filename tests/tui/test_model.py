@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 from runbook.engine import PlannedStep
-from runbook.headless import build_session
 from runbook.inventory import Host
 from runbook.playbook import load_playbook
 from runbook.playbook.model import CheckSpec
 from runbook.transports.local import LocalTransport
 from runbook.tui.follow import follow
-from runbook.tui.model import Marks, layout, node_state, result_summary
+from runbook.tui.model import layout, node_state, result_summary
+from runbook.wiring import build_session
 
 from .conftest import LAB_PLAYBOOK, LOCAL_PLAYBOOK, lab_config, local_config
 
@@ -40,20 +40,18 @@ def test_layout_of_a_question_node() -> None:
 
 async def test_node_states_follow_the_session(tmp_path: Path) -> None:
     session = build_session(lab_config(tmp_path / "j.jsonl"))
-    marks = Marks()
-    session.subscribe(lambda e: marks.feed(e, session.path))
     session.start()
-    assert node_state(session, "symptom", marks) == "current"
-    assert node_state(session, "gateway-log", marks) == "pending"
+    assert node_state(session, "symptom") == "current"
+    assert node_state(session, "gateway-log") == "pending"
     await session.run_current()  # symptom: the gateway answers 502
-    assert node_state(session, "symptom", marks) == "finding"
+    assert node_state(session, "symptom") == "finding"
     session.skip("not now")
-    assert node_state(session, "backend-health", marks) == "skipped"
+    assert node_state(session, "backend-health") == "skipped"
     await session.run_current()  # the gateway's log: connections to the old port refused
-    assert node_state(session, "gateway-log", marks) == "finding"
+    assert node_state(session, "gateway-log") == "finding"
     session.back("backend-health")
-    assert node_state(session, "backend-health", marks) == "current"
-    assert node_state(session, "gateway-log", marks) == "pending"
+    assert node_state(session, "backend-health") == "current"
+    assert node_state(session, "gateway-log") == "pending"
     await session.close()
 
 

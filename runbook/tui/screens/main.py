@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
 from runbook.tui.follow import FollowResult, follow
-from runbook.tui.model import Marks, branch_why, node_state, result_summary, targets
+from runbook.tui.model import branch_why, node_state, result_summary, targets
 from runbook.tui.screens.modals import (
     ChooseScreen,
     ConfirmScreen,
@@ -101,7 +101,6 @@ class MainScreen(Screen[None]):
     def __init__(self, session: Session, *, start: bool) -> None:
         super().__init__()
         self.session = session
-        self.marks = Marks()
         self.statuses: dict[str, tuple[str, str]] = {}
         self.auto = False
         self.following: asyncio.Event | None = None
@@ -119,6 +118,8 @@ class MainScreen(Screen[None]):
         #: per node of this walk: (host, check, status word, detail) of each step, and the branch taken
         self.step_rows: dict[str, list[tuple[str, str, str, str]]] = {}
         self.branches: dict[str, dict[str, Any]] = {}
+        #: a step run by r is under way: its result will be shown before anything opens
+        self._stepping = False
 
     # ---- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,7 +161,6 @@ class MainScreen(Screen[None]):
         if event["type"] == "step-output":
             self.query_one(OutputView).feed(event["step_id"], event["text"])
             return
-        self.marks.feed(event, self.session.path)
         self.post_message(self.SessionEvent(event))
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
@@ -200,7 +200,7 @@ class MainScreen(Screen[None]):
     def refresh_all(self) -> None:
         self._refresh_pending = False
         s = self.session
-        states = {nid: node_state(s, nid, self.marks) for nid in s.playbook.nodes}
+        states = {nid: node_state(s, nid) for nid in s.playbook.nodes}
         self.query_one(PlaybookTree).update_states(states, s.path, s.current)
         shown = self.result_for or s.current
         if self.result_for:
@@ -271,8 +271,8 @@ class MainScreen(Screen[None]):
         """Open the question or the conclusion when the walk reaches one (once per visit)."""
         s = self.session
         visit = f"{s.current}#{self.visits}"
-        if self.app.screen is not self or self.result_for:
-            return
+        if self.app.screen is not self or self.result_for or self._stepping:
+            return  # a question or the conclusion opens once the step's result was seen
         if s.status == "question" and self.asked_for != visit:
             self.asked_for = visit
             self.action_answer()
@@ -291,9 +291,17 @@ class MainScreen(Screen[None]):
     # ---- workers ------------------------------------------------------------------------
     @work(exclusive=True, group="session", exit_on_error=False)
     async def run_steps(self, auto: bool = False) -> str:
+        try:
+            return await self._run_steps(auto)
+        finally:
+            self._stepping = False
+
+    async def _run_steps(self, auto: bool) -> str:
         s = self.session
         status = s.status
         ran = s.current
+        pause = self.pause_on_result and not s.options.hide_conclusions and not auto
+        self._stepping = pause
         while True:
             ran = s.current
             task = asyncio.ensure_future(s.run_current())
@@ -304,8 +312,6 @@ class MainScreen(Screen[None]):
                     raise
                 status = "cancelled"
             if status == "cancelled":
-                if s.status == "running":  # the session leaves this to its driver
-                    s.status = "ready"
                 self.notify("Step cancelled; it stays current (r runs it again)", severity="warning")
                 self.auto = False
             if not (auto and self.auto) or s.status != "ready":
@@ -315,8 +321,8 @@ class MainScreen(Screen[None]):
                 break
         if not s.finished and s.status != "question":
             self.auto = False
-        pause = self.pause_on_result and not s.options.hide_conclusions
-        if pause and not auto and status != "cancelled" and ran and (ran != s.current or s.finished):
+        self._stepping = False
+        if pause and status != "cancelled" and ran and (ran != s.current or s.finished):
             self.result_for = ran  # stays on screen until Enter or r
         self.schedule_refresh()
         return status
