@@ -289,6 +289,7 @@ def _run(args: argparse.Namespace) -> int:
     from runbook.journal import read_journal
 
     write_outputs(read_journal(session.journal.path), args.json_out, args.report_out, args.template)
+    _report_at_end(session.journal.path, args.template)
     return code
 
 
@@ -329,7 +330,12 @@ def _report(args: argparse.Namespace) -> int:
     text = render_format(events, fmt, args.template)
     if args.json_out:
         write_outputs(events, args.json_out, None)
-    if args.output:
+    if args.output and fmt == "md":
+        from runbook.report import write_report
+
+        report, attachment = write_report(events, args.output, args.template)
+        print(f"report: {report} (structured result: {attachment})", file=sys.stderr)
+    elif args.output:
         from runbook.report import write_atomic
 
         write_atomic(args.output, text)
@@ -391,7 +397,16 @@ def _resume(args: argparse.Namespace) -> int:
     print(f"resuming {path} at node {session.current}", file=sys.stderr)
     code = run_sync(run_headless(session, resumed=True))
     write_outputs(read_journal(path), args.json_out, args.report_out)
+    _report_at_end(path)
     return code
+
+
+def _report_at_end(journal: str | Path, template: str | None = None) -> None:
+    from runbook.headless import report_beside_journal
+
+    report = report_beside_journal(journal, template)
+    if report is not None:
+        print(f"report: {report}", file=sys.stderr)
 
 
 def _journals() -> int:

@@ -259,8 +259,13 @@ def run_app(cfg: RunConfig, resume_events: list[dict[str, Any]] | None = None) -
             app.session.finish()
         app.session.journal.close()
     print(f"journal: {app.session.journal.path}", file=sys.stderr)
-    if app.exported:
+    from runbook.headless import report_beside_journal
+
+    beside = report_beside_journal(app.session.journal.path)
+    if app.exported and app.exported != beside:
         print(f"report: {app.exported}", file=sys.stderr)
+    if beside is not None:
+        print(f"report: {beside}", file=sys.stderr)
     if code is None:
         return 0 if app.session.status == "concluded" else 1
     return int(code)

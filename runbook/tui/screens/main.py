@@ -81,10 +81,7 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
-        *[
-            Binding(key, action, desc, show=show, priority=key == "enter")
-            for key, action, desc, show in ACTIONS
-        ],
+        *[Binding(key, action, desc, show=show, priority=key == "enter") for key, action, desc, show in ACTIONS],
         Binding("r", "continue", "Continue", show=False),  # r goes on from a result as Enter does
         Binding("ctrl+s", "app.export", "Export", show=False),  # in help and the conclusion; the footer is full
         Binding("escape", "focus_tree", "Tree", show=False),

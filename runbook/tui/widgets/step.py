@@ -84,7 +84,6 @@ class StepPanel(VerticalScroll):
             body.append(extra, style="dim")
         self.query_one("#step-commands", Static).update(body)
 
-
     def show_result(
         self,
         node_id: str,
