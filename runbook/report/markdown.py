@@ -7,6 +7,7 @@ fences sized to their content.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -87,6 +88,16 @@ def md_fence(value: Any, info: str = "") -> str:
 
 
 def _environment(template_path: str | Path | None) -> tuple[jinja2.Environment, str]:
+    # one environment per template file, so the template is compiled once per process
+    key = str(Path(template_path).expanduser().resolve()) if template_path is not None else None
+    if key is not None and not Path(key).is_file():
+        raise FileNotFoundError(f"report template not found: {key}")
+    mtime = Path(key).stat().st_mtime if key else 0.0
+    return _cached_environment(key, mtime)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_environment(template_path: str | None, _mtime: float) -> tuple[jinja2.Environment, str]:
     loaders: list[jinja2.BaseLoader] = [
         # The shipped templates stay reachable as "runbook/..." so a user template can extend them.
         jinja2.PrefixLoader({"runbook": jinja2.PackageLoader("runbook.report", "templates")})

@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -18,10 +19,8 @@ from textual.screen import Screen
 from runbook.engine import PlannedStep
 from runbook.inventory import Host
 from runbook.journal import read_journal
-from runbook.tui.screens.conclusion import ConclusionScreen, conclusion_markdown
 from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
 from runbook.tui.screens.modals import ConfirmScreen, HelpScreen, HostKeyScreen, MutatingScreen
-from runbook.tui.screens.report import ReportScreen
 from runbook.tui.screens.start import StartScreen
 from runbook.wiring import RunConfig, build_session
 
@@ -69,6 +68,7 @@ class RunbookApp(App[int]):
 
     # ---- start -------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.warm_up()
         s = self.session
         self.title = f"runbook · {s.playbook.title}"
         if self.ask_incident:
@@ -84,6 +84,13 @@ class RunbookApp(App[int]):
             self.push_screen(StartScreen(incident, subtitle), self.begin)
         else:
             self.begin(None)
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Compile the report template while the engineer reads the first screen (the preview is then quick)."""
+        from runbook.report.markdown import _environment
+
+        _environment(None)
 
     def begin(self, incident: dict[str, str] | None) -> None:
         if incident is not None:
@@ -125,10 +132,12 @@ class RunbookApp(App[int]):
         return render_markdown(events)
 
     def action_preview(self) -> None:
+        """Open the preview (p again does nothing: Escape closes it); it renders in a thread."""
+        from runbook.tui.screens.report import ReportScreen
+
         if isinstance(self.screen, ReportScreen):
-            self.pop_screen()
             return
-        self.push_screen(ReportScreen(self.report_markdown()))
+        self.push_screen(ReportScreen(self.report_markdown))
 
     def export_path(self) -> Path:
         return self.export_dir / f"{self.session.journal.path.stem}.md"
@@ -154,11 +163,15 @@ class RunbookApp(App[int]):
             self.notify(f"{path.name} offered as a download", title="Exported", timeout=10)
         else:
             self.notify(f"Report written to {path}", title="Exported", timeout=10)
+        from runbook.tui.screens.conclusion import ConclusionScreen
+
         if isinstance(self.screen, ConclusionScreen):
             self.screen.update(self.conclusion_text())
         return path
 
     def conclusion_text(self) -> str:
+        from runbook.tui.screens.conclusion import conclusion_markdown
+
         s = self.session
         return conclusion_markdown(
             s.conclusion,
@@ -169,6 +182,8 @@ class RunbookApp(App[int]):
         )
 
     def action_show_conclusion(self) -> None:
+        from runbook.tui.screens.conclusion import ConclusionScreen
+
         if not isinstance(self.screen, ConclusionScreen):
             self.push_screen(ConclusionScreen(self.conclusion_text()))
 

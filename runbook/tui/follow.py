@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-
 from runbook.checks.runner import wrap_sudo
 from runbook.safety import sanitize
 from runbook.transports.base import TransportError
@@ -58,6 +56,8 @@ def follow_command(step: PlannedStep, transport: Transport) -> str:
 
 async def probe(url: str, timeout: float = 5.0) -> str:
     """One GET through the gateway; a short description of what came back."""
+    import httpx  # only when following a log: kept off the start-up path
+
     t0 = time.monotonic()
     try:
         async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:

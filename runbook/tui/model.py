@@ -144,5 +144,5 @@ def branch_why(to: str | None, reason: str, cited: list[Any]) -> str:
             why += f": {reason}"
         return why
     if reason == "no earlier branch applied":
-        return f"→ {to}: nothing this step looks for was found, so the default branch"
+        return f"→ {to}: nothing found here decides the cause yet, so the walk goes on to the next check"
     return f"→ {to} {reason}" if reason.startswith("because") else f"→ {to}: {reason}"

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from runbook.engine import PlannedStep
 from runbook.tui.follow import FollowResult, follow
 from runbook.tui.model import branch_why, node_state, result_summary, targets
+from runbook.tui.screens import modals
 from runbook.tui.screens.modals import (
     ChooseScreen,
     ConfirmScreen,
@@ -117,6 +118,7 @@ class MainScreen(Screen[None]):
         self.branches: dict[str, dict[str, Any]] = {}
         #: a step run by r is under way: its result will be shown before anything opens
         self._stepping = False
+        self._guard_timer: Timer | None = None
 
     # ---- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -375,7 +377,8 @@ class MainScreen(Screen[None]):
         s = self.session
         showing = self.result_for is not None
         if action in WALK_ACTIONS and typed_ahead(self.app):
-            self.set_timer(0.3, self.refresh_bindings)
+            if self._guard_timer is None:  # one footer refresh when the window is over
+                self._guard_timer = self.set_timer(modals.TYPE_AHEAD_S + 0.05, self._guard_over)
             return None  # letters typed into a dialog that just closed do not act here
         if action == "continue":
             return showing and not isinstance(self.focused, (Input, DataTable))
@@ -398,6 +401,10 @@ class MainScreen(Screen[None]):
         if action == "copy":
             return not showing and bool(s.plan())
         return True
+
+    def _guard_over(self) -> None:
+        self._guard_timer = None
+        self.refresh_bindings()
 
     def action_continue(self) -> None:
         """Leave a step's result for the next step (a question or the conclusion opens now)."""

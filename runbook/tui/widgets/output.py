@@ -56,9 +56,16 @@ class OutputView(Vertical):
         self.shown: str | None = None
         self.wrap = False
         self._dirty = False
+        #: while output streams in: what arrived since the last flush, in arrival order
+        self._stream: list[tuple[str, str]] = []
+        #: the block the streamed text last came from, and its unfinished last line
+        self._last_block: str | None = None
+        self._partial: dict[str, str] = {}
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield RichLog(id="output-log", wrap=False, markup=False, highlight=False, auto_scroll=True)
+        yield RichLog(
+            id="output-log", wrap=False, markup=False, highlight=False, auto_scroll=True, max_lines=4 * MAX_LINES
+        )
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_EVERY, self.flush)
@@ -79,7 +86,8 @@ class OutputView(Vertical):
         block = self.blocks.get(step_id)
         if block is not None:
             block.add(text)
-            self._touch(block.node)
+            if block.node == self.shown and not self._dirty:
+                self._stream.append((step_id, text))  # appended as it comes, no redraw
 
     def result(self, step_id: str, text: str) -> None:
         block = self.blocks.get(step_id)
@@ -102,12 +110,12 @@ class OutputView(Vertical):
     def follow_feed(self, node: str, host: str, text: str) -> None:
         key = f"follow:{node}:{host}"
         if key in self.blocks:
-            self.blocks[key].add(text)
-            self._touch(node)
+            self.feed(key, text)
 
     def _touch(self, node: str) -> None:
         if node == self.shown:
             self._dirty = True
+            self._stream.clear()
 
     # ---- showing ----------------------------------------------------------------------
     def show_node(self, node: str | None, *, settled: bool = False) -> None:
@@ -155,12 +163,49 @@ class OutputView(Vertical):
         return out
 
     def flush(self) -> None:
-        if not self._dirty or not self.is_mounted:
+        if not self.is_mounted:
+            return
+        log = self.query_one(RichLog)
+        if not self._dirty:
+            self._append_stream(log)
             return
         self._dirty = False
-        log = self.query_one(RichLog)
+        self._stream.clear()
+        self._partial.clear()
+        self._last_block = None
         y = log.scroll_y
         log.clear()
-        log.write(self.render_text(self.shown), expand=True, scroll_end=log.auto_scroll)
+        text = self.render_text(self.shown)
+        if self.order.get(self.shown or "") and text.plain.endswith("\n\n"):
+            text.right_crop(1)
+        log.write(text, expand=True, scroll_end=log.auto_scroll)
+        if self.order.get(self.shown or ""):
+            self._last_block = self.order[self.shown or ""][-1]
         if not log.auto_scroll:
             log.scroll_to(y=y, animate=False, immediate=True)
+
+    def _append_stream(self, log: RichLog) -> None:
+        """Streamed output, appended in arrival order; a header line marks a change of step."""
+        if not self._stream:
+            return
+        chunks, self._stream = self._stream, []
+        out = Text()
+        for step_id, text in chunks:
+            block = self.blocks.get(step_id)
+            if block is None:
+                continue
+            if step_id != self._last_block:
+                left = self._partial.pop(self._last_block or "", "")
+                if left:
+                    out.append(left + "\n")
+                out.append(f"━━ {block.title} (continued)\n", style=block.style)
+                self._last_block = step_id
+            joined = self._partial.pop(step_id, "") + text
+            whole, _, rest = joined.rpartition("\n")
+            if rest:
+                self._partial[step_id] = rest
+            if whole:
+                out.append(whole + "\n")
+        if out:
+            out.right_crop(1)
+            log.write(out, expand=True, scroll_end=log.auto_scroll)
