@@ -68,7 +68,7 @@ def test_installed_runbook_reaches_a_conclusion_and_exports(term: tuple[Term, Pa
     t.wait(lambda s: "Incident title" in s, "the start screen")
     t.keys("Enter")
     t.wait(lambda s: "READY" in s and "symptom" in s, "the main screen")
-    for _ in range(15):
+    for _ in range(40):  # r runs a step, r again goes on from its result
         text = t.screen()
         if "Cause:" in text:
             break

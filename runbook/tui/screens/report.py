@@ -35,9 +35,15 @@ APPENDIX = "\n# Appendix\n"
 
 class ReportScreen(Screen[None]):
     BINDINGS = [
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
         Binding("escape", "app.pop_screen", "Close"),
         Binding("ctrl+s", "app.export", "Export"),
+        Binding("p", "noop", "", show=False),  # p again: the preview stays (Escape closes it)
     ]
+
+    def action_noop(self) -> None:
+        pass
 
     def __init__(self, markdown: str | Callable[[], str]) -> None:
         super().__init__()
@@ -55,7 +61,7 @@ class ReportScreen(Screen[None]):
         yield LoadingIndicator(id="report-loading")
         with VerticalScroll(id="report"):
             yield Static(id="report-text")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "report preview"

@@ -176,8 +176,7 @@ class OutputView(Vertical):
         y = log.scroll_y
         log.clear()
         text = self.render_text(self.shown)
-        if self.order.get(self.shown or "") and text.plain.endswith("\n\n"):
-            text.right_crop(1)
+        text.rstrip()  # streamed lines then follow on the very next line, as a full redraw would show them
         log.write(text, expand=True, scroll_end=log.auto_scroll)
         if self.order.get(self.shown or ""):
             self._last_block = self.order[self.shown or ""][-1]
