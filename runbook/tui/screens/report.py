@@ -25,7 +25,7 @@ def markdown_as_text(markdown: str, width: int) -> Text:
     """The Markdown laid out for a terminal of `width` columns (pure: safe in a thread)."""
     out = io.StringIO()
     console = Console(file=out, width=max(40, width), force_terminal=True, color_system="truecolor", highlight=False)
-    console.print(Markdown(markdown, code_theme="ansi_dark", hyperlinks=False))
+    console.print(Markdown(markdown, code_theme="ansi_dark", hyperlinks=True))  # link text only, no "(#step-1)"
     return Text.from_ansi(out.getvalue())
 
 
