@@ -225,7 +225,7 @@ def _build(tree: _Tree, where_host) -> Inventory:
         for child in g.children:
             parents.setdefault(child, set()).add(g.name)
 
-    def ancestors(name: str, seen: frozenset = frozenset()) -> list[str]:
+    def ancestors(name: str, seen: frozenset[str] = frozenset()) -> list[str]:
         out: list[str] = []
         for parent in sorted(parents.get(name, ())):
             if parent in seen:
@@ -244,13 +244,13 @@ def _build(tree: _Tree, where_host) -> Inventory:
     problems: list[str] = []
     for host, direct in memberships.items():
         chain: list[str] = ["all"]
-        for g in direct:
-            for a in [*ancestors(g), g]:
+        for name in direct:
+            for a in [*ancestors(name), name]:
                 if a not in chain:
                     chain.append(a)
         merged: dict[str, Any] = {}
-        for g in chain:
-            merged.update(groups[g].vars if g in groups else {})
+        for name in chain:
+            merged.update(groups[name].vars if name in groups else {})
         merged.update(own.get(host, {}))
         fields: dict[str, Any] = {"name": host, "address": host}
         vars_: dict[str, Any] = {}

@@ -57,6 +57,7 @@ class Observation:
     node: str
     check: str
     host: str
+    #: the command that ran (after sudo wrapping and any fallback)
     command: str
     kind: str = "shell"
     #: the planned command before any sudo wrapping (replay answers either)
@@ -209,11 +210,11 @@ class Engine:
                 by_role.setdefault(role, []).append(h)
         endpoints: list[str] = []
         by_hostname: dict[str, str] = {}
-        for h in self.inventory.hosts.values():
-            port = h.vars.get("port")
-            names = [h.address, h.name] + ([str(h.vars["hostname"])] if h.vars.get("hostname") else [])
-            if h.vars.get("hostname"):
-                by_hostname[str(h.vars["hostname"])] = h.address
+        for host in self.inventory.hosts.values():
+            port = host.vars.get("port")
+            names = [host.address, host.name] + ([str(host.vars["hostname"])] if host.vars.get("hostname") else [])
+            if host.vars.get("hostname"):
+                by_hostname[str(host.vars["hostname"])] = host.address
             if port:
                 endpoints += [f"{n}:{port}" for n in names]
         return {

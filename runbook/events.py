@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
+from runbook.engine import Finding, Observation
+
 #: the version this code writes; lines without a `v` were written before versioning (1)
 SCHEMA_VERSION = 2
 
@@ -66,8 +68,12 @@ class Event:
         out: dict[str, Any] = {"type": self.type, "ts": self.ts} if self.ts else {"type": self.type}
         out["v"] = self.v
         for f in dataclasses.fields(self):
-            if f.name not in _BASE_FIELDS:
-                value = getattr(self, f.name)
+            if f.name in _BASE_FIELDS:
+                continue
+            value = getattr(self, f.name)
+            if "flat" in f.metadata:  # a record declared elsewhere, written as the line's own fields
+                out.update(value.to_event())
+            else:
                 out[_json_name(f)] = str(value) if isinstance(value, StrEnum) else value
         for key, value in self.extra.items():
             out.setdefault(key, value)
@@ -90,14 +96,19 @@ class Event:
         names = {_json_name(f): f for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS}
         kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
+        flat = [f for f in names.values() if "flat" in f.metadata]
+        for flat_field in flat:
+            record = flat_field.metadata["flat"]
+            kwargs[flat_field.name] = record.from_event(dict(raw))
+            names.update({key: flat_field for key in record.__dataclass_fields__})
         for key, value in raw.items():
             if key in ("type", "ts", "v"):
                 continue
-            f = names.get(key)
-            if f is None:
+            found = names.get(key)
+            if found is None:
                 extra[key] = value
-            else:
-                kwargs[f.name] = _convert(f, value)
+            elif found not in flat:
+                kwargs[found.name] = _convert(found, value)
         return cls(ts=str(raw.get("ts") or ""), v=_version(raw), extra=extra, **kwargs)
 
 
@@ -248,29 +259,18 @@ class StepOutput(Event):
     text: str = ""
 
 
+def _no_result() -> Observation:
+    return Observation(step_id="", node="", check="", host="", command="")
+
+
 @event("step-result", "a step finished: the command that actually ran and what it gave back")
 @dataclass(frozen=True, kw_only=True)
 class StepFinished(Event):
-    step_id: str = ""
-    node: str = ""
-    check: str = ""
-    host: str = ""
-    #: the command that ran (after sudo wrapping and any fallback)
-    command: str = ""
-    kind: str = "shell"
-    #: the planned command, before sudo wrapping and fallback
-    plain_command: str = ""
-    key: str = ""
-    item: Any = None
-    started_at: str = ""
-    duration_s: float = 0.0
-    exit_status: int | None = None
-    stdout: str = ""
-    stderr: str = ""
-    timed_out: bool = False
-    truncated_bytes: int = 0
-    data: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, str] | None = None
+    """Its fields are those of `runbook.engine.Observation` (declared once, there), flat in
+    the journal line; `command` is the command that ran (after sudo wrapping and any
+    fallback), `plain_command` the planned one."""
+
+    result: Observation = field(default_factory=_no_result, metadata={"flat": Observation})
 
 
 @event("mutating-refused", "mutating steps that were not run, and why")
@@ -282,17 +282,16 @@ class MutatingRefused(Event):
     reason: str = ""
 
 
+def _no_finding() -> Finding:
+    return Finding(id="", node="", severity="info", title="")
+
+
 @event("finding", "a rule fired on a step's result")
 @dataclass(frozen=True, kw_only=True)
 class FindingRecorded(Event):
-    id: str = ""
-    node: str = ""
-    severity: str = "info"
-    title: str = ""
-    evidence: str = ""
-    host: str | None = None
-    step_id: str | None = None
-    check: str | None = None
+    """Its fields are those of `runbook.engine.Finding` (declared once, there), flat in the line."""
+
+    finding: Finding = field(default_factory=_no_finding, metadata={"flat": Finding})
 
 
 @event("rule-problem", "a rule that could not be evaluated")
@@ -486,6 +485,15 @@ def parse_events(raw: Iterable[Mapping[str, Any]]) -> list[Event]:
 
 
 # ---- the schema document ----------------------------------------------------------------------
+def _doc_fields(cls: type[Event]) -> list[dataclasses.Field[Any]]:
+    out: list[dataclasses.Field[Any]] = []
+    for f in dataclasses.fields(cls):
+        if f.name in _BASE_FIELDS:
+            continue
+        out += list(dataclasses.fields(f.metadata["flat"])) if "flat" in f.metadata else [f]
+    return out
+
+
 def schema_doc() -> str:
     """docs/journal-schema.md, generated from the classes above."""
     out = [
@@ -501,9 +509,7 @@ def schema_doc() -> str:
     for kind, cls in EVENT_TYPES.items():
         out += [f"## `{kind}` ({cls.__name__})", "", cls.DOC[:1].upper() + cls.DOC[1:] + ".", ""]
         out += ["| field | type | default |", "|---|---|---|"]
-        for f in dataclasses.fields(cls):
-            if f.name in _BASE_FIELDS:
-                continue
+        for f in _doc_fields(cls):
             if f.default is not dataclasses.MISSING:
                 default = repr(f.default)
             elif f.default_factory is not dataclasses.MISSING:

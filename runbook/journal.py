@@ -61,7 +61,8 @@ class Journal:
             fh.seek(-1, os.SEEK_END)
             if fh.read(1) == b"\n":
                 return
-            data = fh.seek(0) or fh.read()
+            fh.seek(0)
+            data = fh.read()
             cut = data.rfind(b"\n") + 1
             fh.truncate(cut)
             fh.flush()

@@ -19,12 +19,16 @@ from runbook import __version__
 from runbook.checks.runner import LiveSteps, StepIO
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
 from runbook.events import (
+    SCHEMA_VERSION,
     Answered,
     Branched,
     CancelRequested,
     Concluded,
     Event,
     FindingRecorded,
+    FollowEnded,
+    FollowLine,
+    FollowStarted,
     HostKeyAccepted,
     InventoryWarning,
     MutatingRefused,
@@ -44,15 +48,18 @@ from runbook.events import (
     WarningRecorded,
     WentBack,
 )
+from runbook.follow import FollowResult, follow
 from runbook.inventory import Host, Inventory
 from runbook.journal import Journal
-from runbook.playbook.model import Playbook
+from runbook.playbook.model import Node, Playbook
 from runbook.transports.base import Transport
 from runbook.walk import WalkState, apply, fold_json
 
 Listener = Callable[[dict[str, Any]], None]
 #: asked before a mutating step runs: (steps) -> True to run them
 ConfirmMutating = Callable[[list[PlannedStep]], Awaitable[bool]]
+#: lines of a followed log journaled per follow (a busy log is counted past that, not kept)
+MAX_FOLLOW_LINES = 2000
 
 
 @dataclass
@@ -166,10 +173,23 @@ class Session:
 
     def record(self, event_type: str, **fields: Any) -> dict[str, Any]:
         """`log` for an event given as its journal type and fields."""
-        return self.log(Event.from_json({"type": event_type, **fields})).to_json()
+        return self.log(Event.from_json({"type": event_type, "v": SCHEMA_VERSION, **fields})).to_json()
 
     def transport_for(self, host: Host) -> Transport:
         return self.local if host.is_local else self.remote
+
+    # ---- what a driver may read (the TUI reads these, never the engine or a transport) ----
+    def node(self, node_id: str) -> Node:
+        return self.engine.node(node_id)
+
+    def host_states(self) -> dict[str, str]:
+        """Each inventory host's connection state, for the host bar."""
+        return {h.name: self.transport_for(h).connection_state(h) for h in self.inventory.hosts.values()}
+
+    @property
+    def public_url(self) -> str | None:
+        url = self.engine.global_vars().get("public_url")
+        return str(url) if url else None
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -285,7 +305,7 @@ class Session:
         return list(await asyncio.gather(*self._step_tasks))
 
     def _finished(self, obs: Observation) -> Observation:
-        self.log(StepFinished(**obs.to_event()))
+        self.log(StepFinished(result=obs))
         return obs
 
     async def _refused(self, step: PlannedStep, step_id: str) -> Observation:
@@ -328,7 +348,7 @@ class Session:
         mine = [o for o in self.walk.observations if o.step_id in ids]
         outcome = self.engine.evaluate(node_id, self.state, mine)
         for finding in outcome.findings:
-            self.log(FindingRecorded(**finding.to_event()))
+            self.log(FindingRecorded(finding=finding))
         for problem in outcome.problems:
             self.log(RuleProblem(node=node_id, message=problem))
         for summary in fanout_summaries(self.engine.node(node_id), mine, outcome.findings):
@@ -408,6 +428,64 @@ class Session:
             self.log(Overridden(node=from_node, finding=None, verdict="branch", reason=reason, goto=goto))
             self.log(Branched(from_node=from_node, to=goto, reason=f"override: {reason}", cited=[]))
             self.enter(goto, f"override: {reason}")
+
+    # ---- following a log -------------------------------------------------------------------
+    def follow_steps(self) -> list[PlannedStep]:
+        """The steps with a log to follow, of the latest node on the path that has any."""
+        for node_id in reversed(self.walk.path):
+            steps = [x for x in self.engine.plan(node_id, self.state) if x.follow]
+            if steps:
+                return steps
+        return []
+
+    async def follow(self, steps: list[PlannedStep], stop: asyncio.Event) -> list[FollowResult]:
+        """Follow the steps' logs (tail -F) until `stop` is set, sending test requests through
+        the gateway meanwhile (not in replay). Start, lines and end are journaled; the end
+        is also written as a note, for the report."""
+        url = None if self.options.mode == "replay" else self.engine.global_vars().get("public_url")
+
+        async def one(step: PlannedStep, probe_url: str | None) -> FollowResult:
+            host = step.host.name
+            self.log(FollowStarted(node=self.current, host=host, command=step.follow or ""))
+            partial = ""
+            kept = 0
+
+            def on_output(_stream: str, text: str) -> None:
+                nonlocal partial, kept
+                lines = (partial + text).split("\n")
+                partial = lines.pop()
+                for line in lines:
+                    kept += 1
+                    if kept <= MAX_FOLLOW_LINES:  # the rest is counted in follow-end
+                        self.log(FollowLine(host=host, stream="log", text=line))
+
+            def on_probe(line: str) -> None:
+                self.log(FollowLine(host=host, stream="probe", text=line))
+
+            result = await follow(
+                step,
+                self.transport_for(step.host),
+                stop,
+                on_output,
+                on_probe,
+                probe_url=probe_url,
+            )
+            self.log(
+                FollowEnded(
+                    host=host,
+                    command=result.command,
+                    duration_s=round(result.duration_s, 3),
+                    lines=result.lines,
+                    error=result.error,
+                    summary=result.summary(),
+                )
+            )
+            return result
+
+        results = await asyncio.gather(*(one(step, url if i == 0 else None) for i, step in enumerate(steps)))
+        for result in results:
+            self.note(result.summary())
+        return list(results)
 
     def record_host_key(self, host: str, fingerprint: str, decision: str) -> None:
         self.log(HostKeyAccepted(host=host, fingerprint=fingerprint, decision=decision))

@@ -81,6 +81,8 @@ class WalkState:
     start: SessionStarted | None = None
     end: SessionEnded | None = None
     conclusion: Concluded | None = None
+    #: every conclusion reached, including those later set aside
+    conclusions: tuple[Concluded, ...] = ()
     unresolved_reason: str | None = None
     #: results on the path (the evidence rules read)
     observations: tuple[Observation, ...] = ()
@@ -170,22 +172,22 @@ def _truncate(state: WalkState, keep: tuple[str, ...]) -> WalkState:
 
 
 def _step_result(state: WalkState, e: StepFinished) -> WalkState:
-    obs = Observation.from_event(e.to_json())
+    obs = e.result
     steps = state.steps
-    index = next((i for i, s in enumerate(steps) if s.step_id == e.step_id), None)
+    index = next((i for i, s in enumerate(steps) if s.step_id == obs.step_id), None)
     if index is None:
-        steps = (*steps, StepRecord(e.step_id, None, e))
+        steps = (*steps, StepRecord(obs.step_id, None, e))
     else:
         steps = (*steps[:index], dataclasses.replace(steps[index], result=e), *steps[index + 1 :])
-    cancelled = state.batch_cancelled or bool(e.error and e.error.get("kind") == "cancelled")
-    pending = state.pending - {e.step_id}
+    cancelled = state.batch_cancelled or bool(obs.error and obs.error.get("kind") == "cancelled")
+    pending = state.pending - {obs.step_id}
     state = dataclasses.replace(
         state,
         steps=steps,
         observations=(*state.observations, obs),
         pending=pending,
         batch_cancelled=cancelled,
-        last_step=max(state.last_step, _seq(e.step_id)),
+        last_step=max(state.last_step, _seq(obs.step_id)),
     )
     if not pending and cancelled:
         # a cancelled batch is not evidence: the node stays current, to run again
@@ -236,23 +238,13 @@ def apply(state: WalkState, e: Event) -> WalkState:
     if isinstance(e, StepFinished):
         return _step_result(state, e)
     if isinstance(e, FindingRecorded):
-        finding = Finding(
-            id=e.id,
-            node=e.node,
-            severity=e.severity,
-            title=e.title,
-            evidence=e.evidence,
-            host=e.host,
-            step_id=e.step_id,
-            check=e.check,
-        )
-        return r(state, findings=(*state.findings, finding))
+        return r(state, findings=(*state.findings, e.finding))
     if isinstance(e, Branched):
         return r(state, cited=tuple(e.cited))
     if isinstance(e, Unresolved):
         return r(state, status=Status.UNCONCLUDED, unresolved_reason=e.reason)
     if isinstance(e, Concluded):
-        return r(state, status=Status.CONCLUDED, conclusion=e)
+        return r(state, status=Status.CONCLUDED, conclusion=e, conclusions=(*state.conclusions, e))
     if isinstance(e, Answered):
         return r(state, answers={**state.answers, e.key: (e.node, e.value)}, answer_log=(*state.answer_log, e))
     if isinstance(e, NoteAdded):

@@ -3,7 +3,7 @@
     python screenshots/make_screenshots.py            # every shot
     python screenshots/make_screenshots.py finding    # only the shots whose name starts so
 
-The states come from runbook.tui.states (the snapshot tests use the same drivers), on the
+The states come from tests/tui/states.py (the snapshot tests use the same drivers), on the
 fixtures in tests/tui/fixtures, with a frozen clock so reruns give the same pictures.
 """
 
@@ -15,9 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runbook.tui.states import STATES, frozen
-
 OUT = Path(__file__).resolve().parent
+sys.path.insert(0, str(OUT.parent))  # the states are test code, under tests/
+
+from tests.tui.states import STATES, frozen  # noqa: E402
 
 #: file name -> (state, size, theme)
 SHOTS: dict[str, tuple[str, tuple[int, int], str]] = {

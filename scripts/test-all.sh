@@ -26,5 +26,6 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q -e '.[test,serve]'
 
 .venv/bin/ruff check runbook tests benchmarks screenshots
+.venv/bin/mypy  # runbook/, configured in pyproject.toml (strict on runbook.events and runbook.walk)
 .venv/bin/lint-imports
 PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -60,3 +60,13 @@ def test_a_newer_journal_loses_nothing(tmp_path: Path) -> None:
     assert [u.type for u in walk.unknown] == ["quantum-probe", "session-end"]
     assert "quantum-probe (entangled)" in render_markdown(newer)
     assert build_result(newer)["playbook"] == "p"
+
+
+def test_events_recorded_by_type_and_fields_carry_this_version(tmp_path: Path) -> None:
+    from runbook.wiring import RunConfig, build_session
+
+    s = build_session(RunConfig(playbook="502-bad-gateway", scenario="demo", journal=str(tmp_path / "j.jsonl")))
+    s.start()
+    s.record("hint", node="symptom", level=1, cost=2, text="look at the gateway")
+    s.journal.close()
+    assert {e["v"] for e in read_journal(tmp_path / "j.jsonl")} == {2}

@@ -148,3 +148,19 @@ def test_a_role_nobody_has_is_warned_about(tmp_path: Path) -> None:
     warnings = [e for e in read_journal(s.journal.path) if e["type"] == "inventory-warning"]
     assert [w["role"] for w in warnings] == ["backend"]
     s.journal.close()
+
+
+async def test_a_failing_listener_is_a_journaled_warning(tmp_path: Path) -> None:
+    s = session(tmp_path, nap_s="0")
+
+    def broken(event: dict) -> None:
+        if event["type"] == "node-enter":
+            raise RuntimeError("widget gone")
+
+    s.subscribe(broken)
+    s.start()
+    await s.run_current()
+    warnings = [e for e in read_journal(s.journal.path) if e["type"] == "warning"]
+    assert warnings and all("widget gone" in w["message"] and w["source"] == "listener" for w in warnings)
+    assert s.current == "wait"  # the walk went on
+    await s.close()

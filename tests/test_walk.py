@@ -80,6 +80,10 @@ async def test_a_fallback_is_reported_with_the_command_that_ran(tmp_path: Path) 
     for step in fell_back:
         assert step["command"].startswith("pgrep -a -x app"), step["command"]
         assert step["exit_status"] == 0  # pgrep's own, not systemctl's
+    # an http check on a host reports the curl that ran there, with curl's own exit status
+    inside = [st for st in result["steps"] if st["check"] == "health_inside"]
+    assert inside and all(st["command"].startswith("curl -sS -m 4 -w ") for st in inside)
+    assert all(st["exit_status"] == 0 for st in inside)
     report = render_markdown(read_journal(s.journal.path))
     assert "pgrep -a -x app" in report
     await s.close()
@@ -104,3 +108,44 @@ def test_every_shipped_and_test_journal_loads_and_renders() -> None:
         report = render_markdown(raw)
         assert "## Findings" in report, path
         assert build_result(raw)["playbook"] == walk.start.playbook, path
+
+
+OLD = Path(__file__).resolve().parent / "fixtures" / "journals" / "main-08c439c-demo-walk.jsonl"
+
+
+def test_a_journal_written_before_typed_events_folds_as_main_read_it(tmp_path: Path) -> None:
+    """Written by main at 08c439c (notes, overrides, back, a draft, skip, host key): the fold
+    gives what that version's own replay gave (its path, status, conclusion, evidence)."""
+    from runbook.walk import fold_json
+
+    events = read_journal(OLD)
+    assert not any("v" in e for e in events)
+    walk = fold_json(events)
+    assert list(walk.path) == [
+        "symptom", "backend-health", "gateway-log", "gateway-config", "upstream-dns", "upstream-reach",
+        "firewall", "direct-vs-gateway", "diagnose", "gateway-log", "gateway-config", "upstream-dns",
+        "upstream-reach", "firewall", "direct-vs-gateway", "diagnose", "cause-gateway-misconfigured",
+    ]  # fmt: skip
+    assert walk.status == "concluded" and walk.conclusion and walk.conclusion.cause == "gateway-misconfigured"
+    assert len(walk.active_findings()) == 16 and walk.dismissed == {("gateway-config", "config_target_unknown")}
+    assert walk.draft is not None and walk.draft.text == "half a thought"
+    # resume reads it too, and the report command renders it
+    journal = tmp_path / "old.jsonl"
+    journal.write_bytes(OLD.read_bytes())
+    s = build_session(
+        RunConfig(playbook="502-bad-gateway", scenario="demo", journal=str(journal)), resume_events=events
+    )
+    assert s.walk == walk and s.current == "cause-gateway-misconfigured"
+    s.journal.close()
+
+
+def test_runbook_report_renders_every_journal(tmp_path: Path) -> None:
+    from tests.conftest import runbook_cmd
+
+    root = Path(__file__).resolve().parent.parent
+    journals = sorted((root / "runbook" / "scenarios").glob("*.jsonl")) + sorted(root.glob("tests/**/*.jsonl"))
+    for path in journals:
+        out = tmp_path / f"{path.stem}.md"
+        done = runbook_cmd("report", str(path), "-o", str(out))
+        assert done.returncode == 0, (path, done.stderr)
+        assert "## Findings" in out.read_text(), path

@@ -54,8 +54,8 @@ async def probe(req: dict[str, Any], timeout: float) -> tuple[dict[str, Any], st
             while not stop.is_set() and next_index < count:
                 i = next_index
                 next_index += 1
-                results[i] = await _one(client, req)
-                if results[i]["http_code"] in stop_on:
+                result = results[i] = await _one(client, req)
+                if result["http_code"] in stop_on:
                     stop.set()
 
         t0 = time.monotonic()
@@ -64,12 +64,12 @@ async def probe(req: dict[str, Any], timeout: float) -> tuple[dict[str, Any], st
     done = [r for r in results if r is not None]
     codes: dict[str, int] = {}
     first_bad = None
-    for i, r in enumerate(results):
-        if r is None:
+    for i, res in enumerate(results):
+        if res is None:
             continue
-        code = str(r["http_code"] or r.get("error", "error"))
+        code = str(res["http_code"] or res.get("error", "error"))
         codes[code] = codes.get(code, 0) + 1
-        if first_bad is None and (r["http_code"] is None or r["http_code"] >= 500):
+        if first_bad is None and (res["http_code"] is None or res["http_code"] >= 500):
             first_bad = i + 1
     times = sorted(r["total_s"] for r in done)
     data = {

@@ -579,10 +579,10 @@ class Lab:
                 "log": "/var/log/app/app.log",
             }
         if "dnsmasq" in host.services:
-            d = fs / "run/dnsmasq"
-            d.mkdir(parents=True)
-            _write(d / "dnsmasq.conf", configs.dnsmasq_conf())
-            _write(d / "lab.hosts", configs.dns_records())
+            dns_dir = fs / "run/dnsmasq"
+            dns_dir.mkdir(parents=True)
+            _write(dns_dir / "dnsmasq.conf", configs.dnsmasq_conf())
+            _write(dns_dir / "lab.hosts", configs.dns_records())
             services["dnsmasq"] = {
                 "argv": [
                     which("dnsmasq") or "/usr/sbin/dnsmasq",

@@ -203,7 +203,7 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         return None
     upstream = fields.get("upstream")
     kind = _classify(message, upstream is not None, m.group("level"))
-    up = parse_upstream_url(upstream) if upstream else {"scheme": None, "host": None, "port": None}
+    up: dict[str, Any] = parse_upstream_url(upstream) if upstream else {"scheme": None, "host": None, "port": None}
     name = _name_in(message, kind)
     if kind == "host-not-found" and up["host"] is None:
         hm = re.search(r'host not found in upstream "([^"]*)"', message)

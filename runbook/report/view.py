@@ -102,7 +102,8 @@ def _step_dict(record: StepRecord, number: int) -> dict[str, Any]:
             step.update({k: v for k, v in event.to_json().items() if k not in ("type", "ts", "v")})
     if record.result is not None:
         step["result_ts"] = record.result.ts
-        if record.start is not None and record.start.command and record.start.command != record.result.command:
+        ran = record.result.result.command
+        if record.start is not None and record.start.command and record.start.command != ran:
             step["planned_command"] = record.start.command
     return step
 
@@ -248,7 +249,7 @@ class _Ctx:
         times = [t for t in (_parse_ts(e.get("ts")) for e in facts["events"]) if t is not None]
         self.first = min(times) if times else None
         self.last = max(times) if times else None
-        self.same_day = bool(times) and self.first.date() == self.last.date()
+        self.same_day = self.first is not None and self.last is not None and self.first.date() == self.last.date()
 
     def when(self, ts: Any) -> str:
         dt = _parse_ts(ts)
@@ -442,7 +443,7 @@ def _timeline(facts: dict[str, Any], ctx: _Ctx, steps: list[dict], playbook_titl
 def _action_items(conclusion: dict | None, steps: list[dict], overrides: list[dict]) -> list[dict[str, Any]]:
     remediation = _as_list(conclusion.get("remediation")) if conclusion else []
     prevention = _as_list(conclusion.get("prevention")) if conclusion else []
-    actions = []
+    actions: list[dict[str, Any]] = []
     if not conclusion:
         actions.append(
             {
@@ -472,7 +473,7 @@ def _action_items(conclusion: dict | None, steps: list[dict], overrides: list[di
             }
         )
     for i, a in enumerate(actions, 1):
-        a.update(number=i, owner="TBD")
+        a["number"], a["owner"] = i, "TBD"
     return actions
 
 
@@ -613,7 +614,7 @@ def build_view(events: list[dict[str, Any]]) -> dict[str, Any]:
     steps = _steps_view(facts, ctx)
     findings = _findings_view(facts, ctx, {s["step_id"]: s["anchor"] for s in steps})
     implicated = set(_as_list(conclusion.get("hosts"))) if conclusion else set()
-    root_cause = None
+    root_cause: dict[str, Any] | None = None
     if conclusion:
         titles = {f["id"]: f["title"] for f in findings}
         root_cause = {

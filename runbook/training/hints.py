@@ -37,7 +37,7 @@ def _one_line(text: str) -> str:
 
 def next_level(hints_so_far: list[dict[str, object]], node_id: str) -> int | None:
     """The level the next hint at this node would be, or None when all were given."""
-    given = [int(h.get("level") or 0) for h in hints_so_far if h.get("node") == node_id]
+    given = [int(str(h.get("level") or 0)) for h in hints_so_far if h.get("node") == node_id]
     level = max(given, default=0) + 1
     return level if level <= MAX_LEVEL else None
 

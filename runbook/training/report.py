@@ -12,6 +12,7 @@ from runbook.report.markdown import md_cell, md_code, md_code_cell, md_fence, md
 from runbook.safety import clean
 from runbook.training.debrief import fmt_duration, rows
 from runbook.training.scoring import Score, reference_of, score, verdict
+from runbook.walk import fold_json
 from runbook.yamlsource import SourceError
 
 TEMPLATE = "training.md.j2"
@@ -44,7 +45,8 @@ def build_view(events: list[dict[str, Any]], playbook: Playbook | None = None) -
     ref = reference_of(events)
     playbook = playbook or playbook_of(events)
     start = next((e for e in events if e.get("type") == "session-start"), {})
-    conclusion = next((e for e in events if e.get("type") == "conclusion"), None)
+    folded = fold_json(events).conclusion  # the one the walk ended on (an override may undo one)
+    conclusion = folded.to_json() if folded else None
     expected: dict[str, Any] = {"node": ref.expected_node, "cause": ref.expected_cause, "hosts": ref.expected_hosts}
     if playbook and ref.expected_node in playbook.nodes:
         c = playbook.nodes[ref.expected_node].conclusion

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from runbook.training.reference import Reference, visited, walked_path
+from runbook.training.reference import Reference
+from runbook.walk import fold_json
 
 POINTS_CAUSE = 50
 POINTS_EFFICIENCY = 30
@@ -89,20 +90,23 @@ def score(events: list[dict[str, Any]]) -> Score:
     walk = events if diag_at is None else events[:diag_at]
     diagnosis = events[diag_at] if diag_at is not None else None
 
-    visits = visited(walk)
-    path = walked_path(walk)
-    terminal = {ref.expected_node} | {e["node"] for e in walk if e.get("type") == "conclusion"}
+    folded = fold_json(walk)
+    visits = list(folded.visits)
+    path = list(folded.path)
+    terminal = {ref.expected_node} | {c.node for c in folded.conclusions}
     steps = len([n for n in visits if n not in terminal])
     shortest_steps = max(1, len(ref.shortest_path) - 1)
     on_path = ref.on_path
     wrong = list(dict.fromkeys(n for n in visits if n not in on_path and n not in terminal))
-    backtracks = sum(1 for e in walk if e.get("type") == "back")
-    skipped = [e["node"] for e in walk if e.get("type") == "skip"]
-    overrides = sum(1 for e in walk if e.get("type") == "override")
-    hints = [{k: e.get(k) for k in ("node", "level", "cost", "text")} for e in events if e.get("type") == "hint"]
-    hint_cost = sum(int(h.get("cost") or 0) for h in hints)
+    backtracks = len(folded.backs)
+    skipped = [k.node for k in folded.skips]
+    overrides = len(folded.overrides)
+    given = fold_json(events).hints
+    hints: list[dict[str, Any]] = [{"node": h.node, "level": h.level, "cost": h.cost, "text": h.text} for h in given]
+    hint_cost = sum(h.cost for h in given)
 
-    seen = {(e.get("id"), e.get("host")) for e in walk if e.get("type") == "finding"}
+    # what the trainee saw: every finding of the walk, on the path or set aside since
+    seen = {(f.id, f.host) for f in (*folded.findings, *folded.set_aside)}
     evidence = ref.evidence()
     missed = [f for f in evidence if (f["id"], f.get("host")) not in seen]
 

@@ -77,8 +77,12 @@ class ParamikoTransport(SSHTransportBase):
         if on_output is None:
             return None
         loop = asyncio.get_running_loop()
-        # FIFO with the pump's completion, so every chunk is delivered before run() returns
-        return lambda stream, text: loop.call_soon_threadsafe(on_output, stream, text)
+
+        def emit(stream: str, text: str) -> None:
+            # FIFO with the pump's completion, so every chunk is delivered before run() returns
+            loop.call_soon_threadsafe(on_output, stream, text)
+
+        return emit
 
     # --- connecting ------------------------------------------------------------------------
 
@@ -174,10 +178,10 @@ class ParamikoTransport(SSHTransportBase):
                     ) from exc
         else:
             for name in _DEFAULT_KEYS:
-                path = Path("~/.ssh", name).expanduser()
-                if path.is_file():
+                default = Path("~/.ssh", name).expanduser()
+                if default.is_file():
                     with contextlib.suppress(Exception):  # encrypted or odd default keys
-                        keys.append(paramiko.PKey.from_path(path))
+                        keys.append(paramiko.PKey.from_path(default))
         if os.environ.get("SSH_AUTH_SOCK"):
             with contextlib.suppress(Exception):
                 keys.extend(paramiko.Agent().get_keys())

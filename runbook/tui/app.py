@@ -73,9 +73,7 @@ class RunbookApp(App[int]):
         self.title = f"runbook · {s.playbook.title}"
         if self.ask_incident:
             incident = dict(self.cfg.incident)
-            incident.setdefault(
-                "title", f"{s.playbook.title} on {s.engine.global_vars().get('public_url', 'the site')}"
-            )
+            incident.setdefault("title", f"{s.playbook.title} on {s.public_url or 'the site'}")
             incident.setdefault("responder", _user())
             where = f"scenario {s.options.scenario} (replayed hosts)" if s.options.scenario else "live hosts"
             subtitle = (
@@ -105,17 +103,24 @@ class RunbookApp(App[int]):
     # ---- prompts the core awaits --------------------------------------------------------
     async def host_key_prompt(self, host: Host, fingerprint: str) -> str:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.push_screen(
-            HostKeyScreen(host.name, host.address, fingerprint),
-            lambda decision: future.done() or future.set_result(decision or "abort"),
-        )
+
+        def decided(decision: str | None) -> None:
+            if not future.done():
+                future.set_result(decision or "abort")
+
+        self.push_screen(HostKeyScreen(host.name, host.address, fingerprint), decided)
         decision = await future
         self.session.record_host_key(host.name, fingerprint, decision)
         return decision
 
     async def confirm_mutating(self, steps: list[PlannedStep]) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.push_screen(MutatingScreen(steps), lambda yes: future.done() or future.set_result(bool(yes)))
+
+        def decided(yes: bool | None) -> None:
+            if not future.done():
+                future.set_result(bool(yes))
+
+        self.push_screen(MutatingScreen(steps), decided)
         return await future
 
     # ---- app-wide actions ---------------------------------------------------------------

@@ -12,7 +12,7 @@ from runbook.wiring import RunConfig
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAB_SCENARIO = FIXTURES / "lab-502.jsonl"
-LAB_PLAYBOOK = FIXTURES / "502-bad-gateway.yaml"  # the version the scenario was recorded with
+LAB_PLAYBOOK = FIXTURES.parents[2] / "playbooks" / "502-bad-gateway.yaml"  # hash checked in test_snapshots
 LOCAL_PLAYBOOK = FIXTURES / "local.yaml"
 LOCAL_INVENTORY = FIXTURES / "local-inventory.yaml"
 LOCAL_REPLAY = FIXTURES / "local-replay.jsonl"

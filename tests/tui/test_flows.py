@@ -245,6 +245,10 @@ async def test_follow_a_log_until_stopped(tmp_path: Path) -> None:
         await settle(pilot, app)
     notes = [e["text"] for e in events_of(app, "note")]
     assert any("upstream timed out while reading" in n and "Followed" in n for n in notes)
+    # the follow is a session intent: its start, lines and end are in the journal
+    assert [e["host"] for e in events_of(app, "follow-start")] == ["local"]
+    assert any("upstream timed out" in e["text"] for e in events_of(app, "follow-line"))
+    assert events_of(app, "follow-end")[0]["lines"] >= 1
 
 
 async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:

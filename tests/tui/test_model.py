@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from runbook.engine import PlannedStep
+from runbook.follow import follow
 from runbook.inventory import Host
 from runbook.playbook import load_playbook
 from runbook.playbook.model import CheckSpec
 from runbook.transports.local import LocalTransport
-from runbook.tui.follow import follow
 from runbook.tui.model import layout, node_state, result_summary
 from runbook.wiring import build_session
 

@@ -5,9 +5,11 @@ Update after an intended change with: pytest tests/tui/test_snapshots.py --snaps
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from runbook.tui.states import STATES, frozen
+from .states import LAB_PLAYBOOK, LAB_PLAYBOOK_HASH, STATES, frozen
 
 SIZE = (120, 36)
 
@@ -34,3 +36,16 @@ def test_80x24_snapshot(state: str, snap_compare) -> None:  # type: ignore[no-un
     make, drive = STATES[state]
     with frozen():
         assert snap_compare(make(), terminal_size=(80, 24), run_before=drive)
+
+
+def test_the_playbook_is_the_one_the_snapshots_were_recorded_with() -> None:
+    """The lab scenario and the snapshots replay the real playbook: when it changes, they
+    must be re-recorded (and this hash updated), or the snapshots fail without saying why."""
+    recorded = LAB_PLAYBOOK_HASH.read_text().split()[0]
+    now = hashlib.sha256(LAB_PLAYBOOK.read_bytes()).hexdigest()
+    assert now == recorded, (
+        f"{LAB_PLAYBOOK} changed since the TUI snapshots were recorded ({recorded[:12]} -> {now[:12]}): "
+        "look at `pytest tests/tui/test_snapshots.py`, re-record with --snapshot-update if the change is "
+        "intended (re-record tests/tui/fixtures/lab-502.jsonl too if its steps changed), then write the new "
+        f"hash: sha256sum {LAB_PLAYBOOK.name} | cut -d' ' -f1 > {LAB_PLAYBOOK_HASH}"
+    )

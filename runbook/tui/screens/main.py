@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
-from runbook.tui.follow import FollowResult, follow
+from runbook.follow import FollowResult
 from runbook.tui.model import branch_why, node_state, result_summary, targets
 from runbook.tui.screens import modals
 from runbook.tui.screens.modals import (
@@ -79,10 +79,10 @@ ACTION_HELP = {
 
 class MainScreen(Screen[None]):
     # Help and Quit first, so the footer never cuts them off
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
-        *[Binding(key, action, desc, show=show, priority=key == "enter") for key, action, desc, show in ACTIONS],
+        *(Binding(key, action, desc, show=show, priority=key == "enter") for key, action, desc, show in ACTIONS),
         Binding("r", "continue", "Continue", show=False),  # r goes on from a result as Enter does
         Binding("ctrl+s", "app.export", "Export", show=False),  # in help and the conclusion; the footer is full
         Binding("escape", "focus_tree", "Tree", show=False),
@@ -160,7 +160,24 @@ class MainScreen(Screen[None]):
         if event["type"] == "step-output":
             self.query_one(OutputView).feed(event["step_id"], event["text"])
             return
+        if event["type"].startswith("follow-"):
+            self.show_follow(event)
+            return
         self.post_message(self.SessionEvent(event))
+
+    def show_follow(self, event: dict[str, Any]) -> None:
+        """Following a log: its lines under a header for the host, in the current step's Output."""
+        output, host, node = self.query_one(OutputView), event["host"], self.session.current or ""
+        if output.shown != node:
+            self.result_for = None
+            self.schedule_refresh()
+        if event["type"] == "follow-start":
+            output.note(node, host, f"following on {host}: {event['command']}  (f or x stops)")
+        elif event["type"] == "follow-line":
+            text = event["text"] if event["stream"] == "log" else f"→ {event['text']}"
+            output.follow_feed(node, host, text if text.endswith("\n") else text + "\n")
+        elif event["type"] == "follow-end":
+            output.note(node, host, f"stopped following: {event['lines']} lines in {event['duration_s']:.0f}s")
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
         event = message.event
@@ -205,7 +222,7 @@ class MainScreen(Screen[None]):
         if self.result_for:
             self.show_result(self.result_for)
         elif s.current:
-            node = s.engine.node(s.current)
+            node = s.node(s.current)
             self.query_one(StepPanel).show(s.current, node, s.plan(), self.statuses, s.status)
         output = self.query_one(OutputView)
         output.show_node(shown, settled=self.result_for is not None)
@@ -234,7 +251,7 @@ class MainScreen(Screen[None]):
         hint = "Enter or r continues" + (f" to {nxt}" if nxt else "") + " · a runs on without pausing"
         hint += " · Enter on a finding shows its evidence" if findings else ""
         rows = self.step_rows.get(node_id, [])
-        self.query_one(StepPanel).show_result(node_id, s.engine.node(node_id), rows, findings, why, hint)
+        self.query_one(StepPanel).show_result(node_id, s.node(node_id), rows, findings, why, hint)
 
     def status_line(self) -> Text:
         s = self.session
@@ -281,9 +298,7 @@ class MainScreen(Screen[None]):
 
     def update_hostbar(self) -> None:
         s = self.session
-        states = {}
-        for host in s.inventory.hosts.values():
-            states[host.name] = s.transport_for(host).connection_state(host)
+        states = s.host_states()
         mode = "replay" if s.options.mode == "replay" else ""
         self.query_one(HostBar).show(states, mode)
 
@@ -297,7 +312,7 @@ class MainScreen(Screen[None]):
 
     async def _run_steps(self, auto: bool) -> str:
         s = self.session
-        status = s.status
+        status: str = s.status
         ran = s.current
         pause = self.pause_on_result and not s.options.hide_conclusions and not auto
         self._stepping = pause
@@ -335,37 +350,19 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def follow_log(self, steps: list[PlannedStep]) -> list[FollowResult]:
-        s = self.session
+        """The session follows and journals; its follow-* events are rendered as they come."""
         stop = self.following = asyncio.Event()
-        output = self.query_one(OutputView)
         self.result_for = None
         self.schedule_refresh()
-        url = None if s.options.mode == "replay" else s.engine.global_vars().get("public_url")
-        node = s.current or ""
         try:
-
-            async def one(step: PlannedStep) -> FollowResult:
-                host = step.host.name
-                output.note(node, host, f"following on {host}: {step.follow}  (f or x stops)")
-                return await follow(
-                    step,
-                    s.transport_for(step.host),
-                    stop,
-                    lambda _stream, text: output.follow_feed(node, host, text),
-                    lambda line: output.note(node, host, f"→ {line}"),
-                    probe_url=url if step is steps[0] else None,
-                )
-
-            results = await asyncio.gather(*(one(step) for step in steps))
+            results = await self.session.follow(steps, stop)
         finally:
             self.following = None
             self.schedule_refresh()
         for result in results:
-            output.note(node, result.host, f"stopped following: {result.lines} lines in {result.duration_s:.0f}s")
             if result.error and "ended" not in result.error:
                 self.notify(f"Follow on {result.host}: {result.error}", severity="warning")
-            s.note(result.summary())
-        return list(results)
+        return results
 
     # ---- actions ------------------------------------------------------------------------
     @property
@@ -458,9 +455,9 @@ class MainScreen(Screen[None]):
             key.startswith(f"{s.current}/") and word == "cancelled" for key, (word, _) in self.statuses.items()
         )
         if not (cancelled and s.status == "ready"):
-            earlier = [n for n in s.path[:-1] if s.engine.node(n).checks]
+            earlier = [n for n in s.path[:-1] if s.node(n).checks]
             if s.finished or not earlier:
-                earlier = [n for n in s.path if s.engine.node(n).checks]
+                earlier = [n for n in s.path if s.node(n).checks]
             if not earlier:
                 self.notify("Nothing was run yet", severity="warning")
                 return
@@ -484,7 +481,7 @@ class MainScreen(Screen[None]):
 
     def action_answer(self) -> None:
         s = self.session
-        node = s.engine.node(s.current or "")
+        node = s.node(s.current or "")
         q = node.question
         if q is None or s.status != "question":
             return
@@ -502,7 +499,7 @@ class MainScreen(Screen[None]):
         options += finding_options([f for f in s.state.active_findings() if f.severity == "info"])
         prev = s.path[-2] if len(s.path) > 1 else None
         if prev:
-            for t in targets(s.engine.node(prev)):
+            for t in targets(s.node(prev)):
                 if t != s.current:
                     options.append((f"goto:{t}", f"Take the branch {prev} → {t} instead of {s.current}"))
         taken = {key for key, _ in options}
@@ -540,7 +537,7 @@ class MainScreen(Screen[None]):
         if not visited:
             self.notify("No visited node to go back to", severity="warning")
             return
-        options = [(n, f"{i}. {n}: {s.engine.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
+        options = [(n, f"{i}. {n}: {s.node(n).title}") for i, n in enumerate(s.path, 1) if n in visited]
 
         def chosen(result: tuple[str, str] | None) -> None:
             if result:
@@ -560,7 +557,7 @@ class MainScreen(Screen[None]):
         s = self.session
         node = message.node
         if node not in s.path or (node == s.current and not s.finished) or self.busy:
-            self.notify(f"{node}: {s.engine.node(node).title}", timeout=3)
+            self.notify(f"{node}: {s.node(node).title}", timeout=3)
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -614,19 +611,11 @@ class MainScreen(Screen[None]):
             self._last_draft = ""
             note.value = ""
 
-    def follow_steps(self) -> list[PlannedStep]:
-        s = self.session
-        for node_id in reversed(s.path):
-            steps = [x for x in s.engine.plan(node_id, s.state) if x.follow]
-            if steps:
-                return steps
-        return []
-
     def action_follow(self) -> None:
         if self.following is not None:
             self.following.set()
             return
-        steps = self.follow_steps()
+        steps = self.session.follow_steps()
         if not steps:
             self.notify("No log to follow on this path", severity="warning")
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog
 
@@ -62,7 +63,7 @@ class OutputView(Vertical):
         self._last_block: str | None = None
         self._partial: dict[str, str] = {}
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield RichLog(
             id="output-log", wrap=False, markup=False, highlight=False, auto_scroll=True, max_lines=4 * MAX_LINES
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -33,7 +34,7 @@ class StepPanel(VerticalScroll):
     StepPanel > #step-commands { margin-top: 1; }
     """
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(id="step-title")
         yield Static(id="step-why")
         yield Static(id="step-commands")

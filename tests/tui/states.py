@@ -1,4 +1,5 @@
-"""The app's main states, reproducibly: shared by the screenshot script and the snapshot tests.
+"""The app's main states, reproducibly: shared by the screenshot script and the snapshot tests
+(test code: it patches the clock with unittest.mock, so it lives under tests/).
 
 Each state is an app on a fixture (a replayed lab scenario, or the local test playbook) and a
 few key presses. `frozen()` pins the clock and the session id so screens compare byte for byte.
@@ -21,7 +22,10 @@ from runbook.wiring import RunConfig
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "tui" / "fixtures"
 LAB = FIXTURES / "lab-502.jsonl"
-LAB_PLAYBOOK = FIXTURES / "502-bad-gateway.yaml"
+#: the real playbook; its hash when the lab scenario and the snapshots were recorded is in
+#: fixtures/502-bad-gateway.sha256 (tests/tui/test_snapshots.py says when they need re-recording)
+LAB_PLAYBOOK = ROOT / "playbooks" / "502-bad-gateway.yaml"
+LAB_PLAYBOOK_HASH = FIXTURES / "502-bad-gateway.sha256"
 LOCAL = FIXTURES / "local.yaml"
 LOCAL_INVENTORY = FIXTURES / "local-inventory.yaml"
 LOCAL_REPLAY = FIXTURES / "local-replay.jsonl"

@@ -56,7 +56,7 @@ def follow_command(step: PlannedStep, transport: Transport) -> str:
 
 async def probe(url: str, timeout: float = 5.0) -> str:
     """One GET through the gateway; a short description of what came back."""
-    import httpx  # only when following a log: kept off the start-up path
+    import httpx  # here, not at the top: importing httpx loads rich (its CLI), slow and TUI-only
 
     t0 = time.monotonic()
     try:
