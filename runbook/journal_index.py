@@ -72,7 +72,7 @@ def describe(path: Path) -> JournalInfo | None:
     )
     kind = "training" if training else ("replay" if start.get("mode") == "replay" else "live")
     end = next((e for e in reversed(tail) if e["type"] == "session-end"), None)
-    last_enter = next((e for e in reversed(tail + head) if e["type"] == "node-enter"), {})
+    last_enter: dict[str, Any] = next((e for e in reversed(tail + head) if e["type"] == "node-enter"), {})
     return JournalInfo(
         path=path,
         started_at=str(start.get("ts", "")),

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from runbook.engine import PlannedStep
@@ -38,9 +38,10 @@ class RunbookApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "runbook"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding(key, action, label, show=action not in ("toggle_theme",)) for key, action, label, _ in APP_ACTIONS
-    ] + [Binding("f1", "help", "Help", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, action, label, show=action not in ("toggle_theme",)) for key, action, label, _ in APP_ACTIONS),
+        Binding("f1", "help", "Help", show=False),
+    ]
 
     def __init__(
         self,

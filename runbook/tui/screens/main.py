@@ -394,7 +394,7 @@ class MainScreen(Screen[None]):
         if action in ("override", "back", "rerun"):
             return not self.busy and bool(s.path) and (action != "back" or len(s.path) > 1 or s.finished)
         if action == "follow":
-            return self.following is not None or bool(self.follow_steps())
+            return self.following is not None or bool(self.session.follow_steps())
         if action == "copy":
             return not showing and bool(s.plan())
         return True
