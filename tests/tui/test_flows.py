@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.widgets import Input, MarkdownViewer
+from textual.widgets import Input
 
 from runbook.inventory import Host
 from runbook.tui.app import RunbookApp
@@ -260,8 +260,10 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, ReportScreen)
-        assert "502 Bad Gateway" in app.screen.markdown
-        assert app.screen.query_one(MarkdownViewer)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.complete)  # rendered in a thread
+        assert "502 Bad Gateway" in screen.markdown
+        assert "502 Bad Gateway" in str(screen.query_one("#report-text").render())
         await pilot.press("escape", "question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)

@@ -128,8 +128,9 @@ class OutputView(Vertical):
             self.shown = node
             self._dirty = True
             self.flush()
-            if settled:
+            if settled:  # after the layout settles too (the step panel grows when a result shows)
                 log.scroll_home(animate=False, immediate=True)
+                self.call_after_refresh(log.scroll_home, animate=False, immediate=True)
 
     def toggle_wrap(self) -> bool:
         self.wrap = not self.wrap
