@@ -36,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "tests" / "tui" / "fixtures" / "lab-502.jsonl"
-PLAYBOOK = ROOT / "tests" / "tui" / "fixtures" / "502-bad-gateway.yaml"  # the version it was recorded with
+PLAYBOOK = ROOT / "playbooks" / "502-bad-gateway.yaml"  # the scenario replays the real playbook
 LINE = (
     "2026/11/22 03:04:05 [error] 1234#1234: *{n} upstream timed out (110: Connection timed out) while reading "
     'response header from upstream, client: 198.18.0.1, server: _, request: "GET /api/users HTTP/1.1"'

@@ -20,6 +20,8 @@ MAX_CHARS = 200_000
 MAX_LINES = 2000
 #: redraws while output streams, at most this often (seconds)
 FLUSH_EVERY = 1 / 8
+#: lines drawn per flush while output streams faster than anyone reads; the rest is counted
+STREAM_LINES = 200
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Block:
     def add(self, text: str) -> None:
         self.parts.append(text)
         self.size += len(text)
-        if self.size > MAX_CHARS:  # keep the end: that is where a failure shows
+        if self.size > 2 * MAX_CHARS:  # keep the end (that is where a failure shows); trimmed now and then
             joined = "".join(self.parts)[-MAX_CHARS:]
             self.parts, self.size = [joined], len(joined)
 
@@ -209,4 +211,9 @@ class OutputView(Vertical):
                 out.append(whole + "\n")
         if out:
             out.right_crop(1)
+            lines = out.split("\n")
+            if len(lines) > STREAM_LINES:  # a flood: draw its end, say how much went by
+                skipped = len(lines) - STREAM_LINES
+                out = Text(f"… {skipped} lines streamed past (the step's result shows them)\n", style="dim")
+                out.append_text(Text("\n").join(lines[-STREAM_LINES:]))
             log.write(out, expand=True, scroll_end=log.auto_scroll)
