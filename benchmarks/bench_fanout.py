@@ -116,7 +116,11 @@ class Lab:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+RESOLUTION: dict[str, tuple[int, float]] = {}
+
+
 async def runbook_fanout(kind: str, hosts: list[Host]) -> tuple[float, float, int]:
+    """Cold includes resolving every host's endpoint with `ssh -G` (cached per transport)."""
     t = make_transport(kind)
     try:
         t0 = time.perf_counter()
@@ -126,8 +130,26 @@ async def runbook_fanout(kind: str, hosts: list[Host]) -> tuple[float, float, in
         t2 = time.perf_counter()
     finally:
         await t.close()
+    ssh_g = t.ssh_config.ssh_g  # type: ignore[attr-defined]
+    RESOLUTION[f"{kind}-{len(hosts)}"] = (ssh_g.calls, ssh_g.seconds)
     ok = sum(1 for r in cold if not isinstance(r, BaseException) and r.exit_status == 0)
     return t1 - t0, t2 - t1, ok
+
+
+def resolution_cost(hosts: list[Host]) -> tuple[float, float]:
+    """ms per host for `ssh -G` with nothing cached (every host its own alias), and cached."""
+    from runbook.inventory.ssh_config import SSHResolver
+
+    r = SSHResolver(reader="ssh")
+    distinct = [h.model_copy(update={"port": 1000 + i}) for i, h in enumerate(hosts)]
+    t0 = time.perf_counter()
+    for h in distinct:
+        r.resolve_host(h)
+    t1 = time.perf_counter()
+    for h in distinct:
+        r.resolve_host(h)
+    t2 = time.perf_counter()
+    return (t1 - t0) * 1000 / len(hosts), (t2 - t1) * 1000 / len(hosts)
 
 
 def openssh_xargs(lab: Lab, count: int) -> tuple[float, int]:
@@ -250,6 +272,10 @@ def main() -> int:
                 cold, warm, ok = asyncio.run(runbook_fanout(kind, hosts))
                 row[f"{kind} cold"] = f"{cold:.2f}" + ("" if ok == n else f" ({ok} ok)")
                 row[f"{kind} warm"] = f"{warm:.3f}"
+            calls, secs = RESOLUTION[f"asyncssh-{n}"]
+            row["ssh -G in run s"] = f"{secs:.3f}"
+            cold_ms, warm_ms = resolution_cost(hosts)
+            row["ssh -G ms/host"] = f"{cold_ms:.1f} (cached {warm_ms:.3f}; {calls} calls in the run)"
             floor, ok = openssh_xargs(lab, n)
             row["ssh xargs -P"] = f"{floor:.2f}" + ("" if ok == n else f" ({ok} ok)")
             if not venv_problem:

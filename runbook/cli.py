@@ -29,6 +29,9 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--inventory", help="inventory file (YAML, or an Ansible INI/YAML inventory)")
+    p.add_argument(
+        "--role-map", metavar="ROLE=GROUP,...", help="Ansible groups to runbook roles (gateway=lbs,backend=web)"
+    )
     p.add_argument("--scenario", help="replayed hosts from a recorded scenario instead of an inventory")
     p.add_argument("--headless", action="store_true", help="no TUI: progress on stderr")
     p.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the result as JSON")
@@ -116,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("scenarios", "list the shipped scenarios, one per line, name first")
 
+    p = add("inventory", "how each host resolves (ssh -G, ansible-inventory) and from where")
+    p.add_argument("-i", "--inventory", required=True, help="runbook YAML, or any Ansible inventory source")
+    p.add_argument("--json", action="store_true", help="the documented JSON contract instead of text")
+    p.add_argument(
+        "--role-map", metavar="ROLE=GROUP,...", help="Ansible groups to runbook roles (gateway=lbs,backend=web)"
+    )
+
     p = add("validate", "check playbooks (.yaml) and scenarios (.jsonl): file:line: message per problem, exit 2")
     p.add_argument("files", nargs="+", metavar="FILE", help="playbook YAML or scenario JSONL files")
 
@@ -140,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="journal file (default: the latest unfinished session on real hosts; never a demo or training run)",
     )
     p.add_argument("--headless", action="store_true", help="no TUI: progress on stderr")
+    p.add_argument(
+        "--from-last-existing-node",
+        action="store_true",
+        help="when the playbook no longer has the node the session stopped at, go on from the last one it has",
+    )
     p.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the result as JSON")
     p.add_argument("--report", dest="report_out", metavar="OUT.md", help="write the incident report")
 
@@ -147,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="the scenario to train on (default: a random one)")
     p.add_argument("--list", action="store_true", help="list the training scenarios and exit")
     p.add_argument("--lab", action="store_true", help="live fire on the lab with a hidden fault (Linux, root)")
+    p.add_argument("--name", help="the trainee's name (asked at the start otherwise)")
+    p.add_argument("--summary", metavar="DIR", help="the class summary over the training reports in DIR")
 
     p = add("scenario", "make a training scenario: from-journal JOURNAL")
     p.add_argument("scenario_command", choices=["from-journal"], help="from-journal: a journal -> a scenario")
@@ -221,10 +238,13 @@ def dispatch(args: argparse.Namespace) -> int:
         from runbook.scenario import shipped_scenarios
 
         for s in shipped_scenarios():
-            print(f"{s.name}\t{s.title}")
+            # a training scenario's title gives its answer away: show the page the on-call gets
+            print(f"{s.name}\t{s.header.get('briefing') or s.title}")
         return EXIT_OK
     if command == "validate":
         return _validate(args.files)
+    if command == "inventory":
+        return _inventory(args)
     if command == "report":
         return _report(args)
     if command == "resume":
@@ -265,6 +285,7 @@ def _config(args: argparse.Namespace) -> Any:
         variables=_pairs(args.var, "--var"),
         journal=args.journal,
         incident=incident,
+        role_map=args.role_map,
     )
 
 
@@ -293,6 +314,22 @@ def _run(args: argparse.Namespace) -> int:
     return code
 
 
+def _inventory(args: argparse.Namespace) -> int:
+    from runbook.inventory import load_inventory
+    from runbook.inventory.show import describe, render_json, render_text
+
+    try:
+        inventory = load_inventory(args.inventory, role_map=args.role_map)
+    except ValueError as exc:  # a bad --role-map
+        print(f"runbook: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc, problems = describe(inventory)
+    sys.stdout.write(render_json(doc) if args.json else render_text(doc))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_USAGE if problems else EXIT_OK
+
+
 def _validate(files: list[str]) -> int:
     from runbook.playbook import load_playbook
     from runbook.scenario import parse_scenario
@@ -314,13 +351,16 @@ def _validate(files: list[str]) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from runbook.headless import write_outputs
-    from runbook.journal import read_journal
+    from runbook.journal import scan_journal
 
     try:
-        events = read_journal(args.journal)
+        scan = scan_journal(args.journal)
     except OSError as exc:
         print(f"runbook: cannot read {args.journal}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    for warning in scan.warnings:
+        print(warning, file=sys.stderr)
+    events = scan.events
     if not events:
         print(f"runbook: {args.journal} holds no events", file=sys.stderr)
         return EXIT_USAGE
@@ -363,8 +403,10 @@ def render_format(events: list[dict[str, Any]], fmt: str, template: str | None =
 
 
 def _resume(args: argparse.Namespace) -> int:
+    from runbook.events import WarningRecorded
     from runbook.headless import run_headless, run_sync, write_outputs
     from runbook.journal import read_journal
+    from runbook.resume_guard import AlreadyEnded, NotResumable, resumable
     from runbook.wiring import build_session, config_from_journal
 
     path: str | Path | None = args.journal
@@ -383,17 +425,29 @@ def _resume(args: argparse.Namespace) -> int:
     elif not Path(path).is_file():
         print(f"runbook: no journal at {path} (runbook journals lists them)", file=sys.stderr)
         return EXIT_USAGE
-    events = read_journal(path)
     try:
-        cfg = config_from_journal(events, str(path))
-    except ValueError as exc:
+        found = resumable(path, from_last_existing=args.from_last_existing_node)
+    except NotResumable as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if any(e["type"] == "session-end" for e in events[-1:]):
-        print(f"runbook: {path} already ended ({events[-1].get('status')})", file=sys.stderr)
+    except AlreadyEnded as exc:
+        print(f"runbook: {exc}", file=sys.stderr)
+        write_outputs(read_journal(path), args.json_out, args.report_out)
+        return EXIT_OK if exc.status == "concluded" else EXIT_UNCONCLUDED
+    events = found.events
+    cfg = config_from_journal(events, str(path))
     if not args.headless:
         return _tui(cfg, resume_events=events)
-    session = build_session(cfg, resume_events=events)
+    try:
+        session = build_session(cfg, resume_events=events)
+    except ValueError as exc:
+        print(f"runbook: cannot resume {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # the skipped lines go on record, once each
+    recorded = {e.get("message") for e in events if e.get("type") == "warning"}
+    for warning in found.warnings:
+        if warning not in recorded:
+            session.log(WarningRecorded(message=warning, source="journal"))
     print(f"resuming {path} at node {session.current}", file=sys.stderr)
     code = run_sync(run_headless(session, resumed=True))
     write_outputs(read_journal(path), args.json_out, args.report_out)

@@ -7,7 +7,6 @@ and why. The session does the running and the recording.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -357,10 +356,12 @@ class Engine:
                 if f.id in ctx and isinstance(ctx[f.id], list) and f.to_event() not in ctx[f.id]:
                     ctx[f.id] = [*ctx[f.id], f.to_event()]
         base.findings += new
-        nxt, reason, cited = self.choose_branch(node_id, base)
+        nxt, reason, cited = self.choose_branch(node_id, base, problems)
         return Outcome(findings=new, next=nxt, reason=reason, cited=cited, problems=problems)
 
-    def choose_branch(self, node_id: str, state: RunState) -> tuple[str | None, str, list[Finding]]:
+    def choose_branch(
+        self, node_id: str, state: RunState, problems: list[str] | None = None
+    ) -> tuple[str | None, str, list[Finding]]:
         node = self.node(node_id)
         ctx = self.expr_context(state)
         for branch in node.next:
@@ -368,7 +369,9 @@ class Engine:
                 return branch.goto, branch.reason or "no earlier branch applied", []
             try:
                 taken = bool(evaluate(branch.when, ctx))
-            except ExprError:
+            except ExprError as exc:
+                if problems is not None:
+                    problems.append(f"branch to {branch.goto}: {exc}")
                 taken = False
             if taken:
                 names = expression_names(branch.when)
@@ -458,8 +461,10 @@ class Engine:
             hosts = list(dict.fromkeys(blamed)) or hosts
         title = rule.title
         if "{{" in title:
-            with contextlib.suppress(ExprError):
+            try:
                 title = render_text(title, local).strip()
+            except ExprError as exc:
+                problems.append(f"finding {rule.id} title: {exc}")
         return [
             Finding(
                 id=rule.id,

@@ -34,6 +34,8 @@ class Status(StrEnum):
     UNCONCLUDED = "unconcluded"
     #: training: the tree reached a conclusion the trainee has not been shown yet
     DIAGNOSE = "diagnose"
+    #: a gate held the branch (training): the engineer chooses where to go next
+    DECIDE = "decide"
     ABORTED = "aborted"
 
 
@@ -273,6 +275,16 @@ class StepFinished(Event):
     result: Observation = field(default_factory=_no_result, metadata={"flat": Observation})
 
 
+@event(
+    "sweep-result",
+    "training scenarios: what a node the recorded walk never entered answered on the same lab "
+    "(fields as step-result; served by the replay in training, not part of the walk)",
+)
+@dataclass(frozen=True, kw_only=True)
+class SweepResult(Event):
+    result: Observation = field(default_factory=_no_result, metadata={"flat": Observation})
+
+
 @event("mutating-refused", "mutating steps that were not run, and why")
 @dataclass(frozen=True, kw_only=True)
 class MutatingRefused(Event):
@@ -454,6 +466,20 @@ class TrainingStarted(Event):
     expert_findings: list[dict[str, Any]] = field(default_factory=list)
     cited: list[str] = field(default_factory=list)
     lab: bool = False
+    expert_runs: list[str] = field(default_factory=list)
+    expert_time_s: float = 0.0
+    codename: str = ""
+    briefing: str = ""
+    difficulty: str = ""
+    teaching: str = ""
+    hidden_faults: list[dict[str, Any]] = field(default_factory=list)
+    trainee: str = ""
+
+
+@event("branch-held", "a gate held the branch the engine would take (training: the trainee chooses)")
+@dataclass(frozen=True, kw_only=True)
+class BranchHeld(Event):
+    node: str | None = None
 
 
 @event("conclusion-held", "training: the tree reached a conclusion, held until the trainee commits")
@@ -478,6 +504,11 @@ class Diagnosed(Event):
     node: str | None = None
     held: bool = False
     note: str = ""
+    hosts: list[str] = field(default_factory=list)
+    #: the findings cited: {id, host, node}
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    why: str = ""
+    trainee: str = ""
 
 
 def parse_events(raw: Iterable[Mapping[str, Any]]) -> list[Event]:

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,10 +33,23 @@ def default_journal_dir() -> Path:
     return Path(user_data_dir("runbook", appauthor=False)) / "journals"
 
 
+def private_dir(directory: Path) -> None:
+    """Create `directory` (and missing parents) 0700 whatever the umask; journals hold raw output."""
+    missing = []
+    d = directory
+    while not d.exists() and d != d.parent:
+        missing.append(d)
+        d = d.parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for d in missing:  # mkdir's mode is masked by the umask: set it outright
+        os.chmod(d, 0o700)
+
+
 def new_journal_path(playbook_id: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     directory = default_journal_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
+    os.chmod(directory, 0o700)  # ours alone, even if an older runbook made it 0755
     path = directory / f"{stamp}-{playbook_id}.jsonl"
     n = 1
     while path.exists():
@@ -49,9 +63,12 @@ class Journal:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._repair_tail()
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
+        # 0600 whatever the umask: the journal keeps remote output unredacted (resume, replay)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        self._fh = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
 
     def _repair_tail(self) -> None:
         """A torn last line (killed mid-write) is cut so the next event starts on its own line."""
@@ -91,25 +108,60 @@ class Journal:
             self._fh.close()
 
 
-def iter_journal(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Events of a journal; a torn or corrupt line (a crash mid-write) ends the reading."""
+@dataclass
+class JournalScan:
+    """What reading a journal found: its events, the lines it had to skip, and whether its end
+    was readable (a journal whose last complete line is corrupt must not be appended to)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    tail_ok: bool = True
+
+
+def _event_of(line: str) -> tuple[dict[str, Any] | None, str]:
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError) as exc:  # RecursionError: 100k nested brackets
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        return None, f"not JSON ({reason})"
+    if not isinstance(event, dict):
+        return None, f"a JSON {type(event).__name__}, not an event object"
+    if not isinstance(event.get("type"), str) or not event["type"]:
+        return None, "an object without a string 'type'"
+    return event, ""
+
+
+def scan_journal(path: str | Path) -> JournalScan:
+    """Read every event of a journal. A corrupt line in the middle is skipped with a warning
+    (`file:line: ...`) and reading goes on; a torn last line (killed mid-write, no newline) is
+    dropped silently. OSError (a missing or unreadable file) is the caller's to report."""
+    scan = JournalScan()
+    bad_at_end = False
     with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             if not line.endswith("\n"):
-                return  # torn last line
+                break  # torn last line: Journal cuts it before appending
             line = line.strip()
             if not line:
                 continue
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                return
-            if isinstance(event, dict) and "type" in event:
-                yield event
+            event, problem = _event_of(line)
+            if event is None:
+                scan.warnings.append(f"{path}:{number}: skipped a corrupt journal line: {problem}")
+                bad_at_end = True
+                continue
+            bad_at_end = False
+            scan.events.append(event)
+    scan.tail_ok = not bad_at_end
+    return scan
+
+
+def iter_journal(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Events of a journal; corrupt lines are skipped (see `scan_journal` for the warnings)."""
+    yield from scan_journal(path).events
 
 
 def read_journal(path: str | Path) -> list[dict[str, Any]]:
-    return list(iter_journal(path))
+    return scan_journal(path).events
 
 
 def latest_journal() -> Path | None:

@@ -7,9 +7,11 @@ textual, no rich.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 REDACTED = "[REDACTED]"
 
@@ -17,14 +19,18 @@ REDACTED = "[REDACTED]"
 
 # Escape sequences, 7-bit (ESC-introduced) and 8-bit (C1-introduced) forms. Order matters:
 # the specific forms come first, a lone ESC is the fallback so nothing starting with ESC survives.
+# Linear time: a string body stops at any ESC, BEL or C1 character, and every introducer is one
+# of those, so a failed match never rescans past the next candidate start (a flood of U+009D
+# without terminators used to make each one scan to the end of the text).
 _ST = r"(?:\x1b\\|\x9c|\x07)"  # string terminator (BEL is accepted by xterm for OSC)
+_BODY = r"[^\x07\x1b\x80-\x9f]*+"
 _ESCAPES = re.compile(
     "|".join(
         [
-            r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]",  # CSI: parameters, intermediates, final byte
-            r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*" + _ST,  # OSC: titles, OSC 52 clipboard writes
-            r"(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*" + _ST,  # DCS/SOS/PM/APC
-            r"\x1b[ -/]*[0-~]",  # two-char and nF sequences: ESC 7, ESC ( B, ESC # 8 ...
+            r"(?:\x1b\[|\x9b)[0-?]*+[ -/]*+[@-~]",  # CSI: parameters, intermediates, final byte
+            r"(?:\x1b\]|\x9d)" + _BODY + _ST,  # OSC: titles, OSC 52 clipboard writes
+            r"(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])" + _BODY + _ST,  # DCS/SOS/PM/APC
+            r"\x1b[ -/]*+[0-~]",  # two-char and nF sequences: ESC 7, ESC ( B, ESC # 8 ...
             r"\x1b",  # anything else: drop the ESC itself, what follows is inert text
         ]
     )
@@ -68,18 +74,27 @@ def decode(data: bytes) -> str:
 
 
 # --- redaction --------------------------------------------------------------------------------
+#
+# Two layers. detect-secrets (a maintained detector) finds keyword assignments, AWS, Stripe,
+# Slack, basic-auth URLs, private keys and high-entropy strings, line by line; our own rules
+# below cover headers, cookies, multi-line key blocks and the shell forms it does not know
+# (`mysql -pSECRET`, `--password SECRET`, `DB_PASS=...`, `.netrc`, URL-encoded `password%3D`).
+# Every pattern runs in linear time: a key is only matched from the start of a word and with
+# possessive quantifiers, so a long run of word characters cannot make it backtrack.
 
 _Sub = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 
-# Key names whose values are secrets; a key only has to contain one (DB_PASSWORD, X-Auth-Token).
-_SECRET_KEY = (
-    r"[\w.-]*?(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
-    r"|private[_-]?key|credentials?)[\w.-]*"
+# Key names whose values are secrets; a key only has to contain one (DB_PASSWORD, X-Auth-Token,
+# DB_PASS, MYSQL_PWD).
+_SECRET_WORD = (
+    r"(?:password|passwd|passphrase|pass(?![a-z])|pwd(?![a-z])|secret|token|api[_-]?key|access[_-]?key"
+    r"|private[_-]?key|credentials?)"
 )
+_SECRET_KEY = r"(?<![\w.-])(?=[\w.-]*?" + _SECRET_WORD + r")[\w.-]++"
 _KEY_VALUE = re.compile(
-    r"(?i)(?P<q>[\"']?)(?P<key>" + _SECRET_KEY + r")(?P=q)(?P<sep>[ \t]*[:=][ \t]*)"
+    r"(?i)(?P<q>[\"']?)(?P<key>" + _SECRET_KEY + r")(?P=q)(?P<sep>[ \t]*+(?::=|[:=]|%3[ad])[ \t]*+)"
     r"(?P<scheme>(?:bearer|basic|token|digest)[ \t]+)?"
-    r"(?:(?P<dq>\"(?:[^\"\\\n]|\\.)*\")|(?P<sq>'[^'\n]*')|(?P<bare>[^\s,;&'\"{}<>]+))"
+    r"(?:(?P<dq>\"(?:[^\"\\\n]|\\.)*+\")|(?P<sq>'[^'\n]*+')|(?P<bare>(?!=)[^\s,;&'\"{}<>]++))"
 )
 
 
@@ -119,6 +134,10 @@ def _private_key(m: re.Match[str]) -> str:
     return f"-----BEGIN {m.group('kind')}-----\n{REDACTED}" + (f"\n{end}" if end else "")
 
 
+def _keep_head(m: re.Match[str]) -> str:
+    return m.group("head") + REDACTED
+
+
 _REDACTIONS: list[_Sub] = [
     (
         re.compile(
@@ -139,15 +158,34 @@ _REDACTIONS: list[_Sub] = [
         re.compile(r"(?i)(?P<head>\b(?P<set>set-)?cookie[\"']?[ \t]*:[ \t]*[\"']?)(?P<value>[^\r\n'\"]+)"),
         _cookie_header,
     ),
+    # Slack incoming webhooks: the whole URL is the credential.
+    (re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]++"), REDACTED),
     # URL userinfo: keep the user, hide the password.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]+@"), r"\1:" + REDACTED + "@"),
+    (re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://[^/\s:@]*+):[^/\s@]++@"), r"\1:" + REDACTED + "@"),
     (_KEY_VALUE, _key_value),
+    # Shell forms: `--password SECRET`, `--db-pass SECRET`, `-p SECRET` is left alone (it is a port
+    # or a pid far more often), `mysql -pSECRET` (the password glued to -p).
+    (
+        re.compile(
+            r"(?i)(?P<head>(?<![\w-])(?:--[\w-]*?|-)(?:password|passwd|pass|pwd|secret|token|api-?key)"
+            r"[ \t]++)(?![-\[])[^\s'\"]++"
+        ),
+        _keep_head,
+    ),
+    (
+        re.compile(r"(?P<head>\b(?:mysql\w*+|mariadb\w*+)\b(?:[ \t]++(?!-p)\S++){0,12}?[ \t]++-p)(?![\s\[])\S++"),
+        _keep_head,
+    ),
+    # .netrc: `machine h login u password SECRET`, or `password SECRET` alone on its line.
+    (re.compile(r"(?m)(?P<head>(?:\blogin[ \t]++\S++[ \t]++|^[ \t]*+)password[ \t]++)(?!\[)\S++"), _keep_head),
     # Well-known token shapes, wherever they appear.
     (re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"), REDACTED),
+    (re.compile(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}"), REDACTED),
+    (re.compile(r"(?<![A-Za-z0-9])[sr]k_(?:live|test)_[0-9A-Za-z]{10,}"), REDACTED),
     (re.compile(r"(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{20,}"), REDACTED),
     (re.compile(r"(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}"), REDACTED),
     (re.compile(r"(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9-]{10,}"), REDACTED),
-    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*"), REDACTED),
+    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[\w-]++\.eyJ[\w-]++\.[\w-]*+"), REDACTED),
     # "token abc...", "Bearer abc..." outside a header: long opaque strings after the word.
     (
         re.compile(r"(?i)\b((?:bearer|token)[ \t]+)[A-Za-z0-9._~+/-]{16,}=*"),
@@ -156,14 +194,150 @@ _REDACTIONS: list[_Sub] = [
 ]
 
 
+@functools.cache
+def _detectors() -> tuple[re.Pattern[str], list[Any], list[Any]]:
+    """detect-secrets plugins, loaded on first use (importing them costs a quarter second).
+
+    Returns a cheap pre-filter for the keyword plugin (the slow one, about 1 MB/s), the keyword
+    plugin list, and the plugins run on every line (in the order of _PLUGIN_WORDS).
+    """
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+    from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+
+    keyword_hint = re.compile("|".join(DENYLIST), re.IGNORECASE)
+    every_line = [
+        AWSKeyDetector(),
+        StripeDetector(),
+        SlackDetector(),
+        BasicAuthDetector(),
+        PrivateKeyDetector(),
+        Base64HighEntropyString(limit=4.5),
+        HexHighEntropyString(limit=3.0),
+    ]
+    return keyword_hint, [KeywordDetector()], every_line
+
+
+# detect-secrets reports what it found, not where: its values are replaced in their line.
+# PrivateKeyDetector reports the header text itself ("BEGIN RSA PRIVATE KEY"), which our own
+# block rule already handles; a value shorter than this is too common a substring to replace.
+_MIN_DETECTED = 4
+_KEYWORD_REACH = 100
+_KEYWORD_STEP = 60
+_KEYWORD_WINDOWS = 200
+_QUOTE = re.compile("[\"'`]")
+# Lower-case words without which each every-line plugin cannot find anything (AWS key prefixes,
+# Stripe, Slack, a URL with userinfo, a key header, a quoted string for the entropy plugins).
+_PLUGIN_WORDS: list[tuple[str, ...]] = [
+    ("akia", "asia", "abia", "acca", "a3t", "aws"),
+    ("k_live_",),
+    ("xox", "hooks.slack.com"),
+    ("@",),
+    ("private key", "begin"),
+    ("'", '"'),
+    ("'", '"'),
+]
+_KEYWORD_WORDS = ("key", "pass", "pwd", "secret", "contrase")
+
+
+def _replace_detected(line: str, values: set[str]) -> str:
+    values = {v for v in values if len(v) >= _MIN_DETECTED and "PRIVATE KEY" not in v and v != REDACTED}
+    if not values:
+        return line
+    # Never rewrite inside an existing marker, so redaction stays idempotent.
+    parts = line.split(REDACTED)
+    for value in sorted(values, key=len, reverse=True):
+        parts = [p.replace(value, REDACTED) for p in parts]
+    return REDACTED.join(parts)
+
+
+def _found(plugin: Any, line: str) -> Iterator[str]:
+    limit = getattr(plugin, "entropy_limit", None)
+    for value in plugin.analyze_string(line):
+        # the entropy plugins yield every quoted string; their limit applies on top
+        if isinstance(value, str) and (limit is None or plugin.calculate_shannon_entropy(value) > limit):
+            yield value
+
+
+def _detect(text: str) -> str:
+    keyword_hint, keyword, every_line = _detectors()
+    # plugins whose words are nowhere in the text are not run on any of its lines
+    low = text.lower()
+    plugins = [p for p, words in zip(every_line, _PLUGIN_WORDS, strict=True) if any(w in low for w in words)]
+    if not any(w in low for w in _KEYWORD_WORDS):
+        keyword = []
+    if not plugins and not keyword:
+        return text
+    lines = text.split("\n")
+    budget = _KEYWORD_WINDOWS
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        found: set[str] = set()
+        for plugin in plugins:
+            found.update(_found(plugin, line))
+        # The keyword plugin backtracks badly on lines full of keywords ('password' * 1000 takes
+        # minutes), so it only sees a short window around a keyword that has a quote after it
+        # (its patterns require one), at most one window per _KEYWORD_STEP characters and
+        # _KEYWORD_WINDOWS per text. Past that budget our own key/value rule still applies.
+        resume = 0
+        for hit in keyword_hint.finditer(line) if keyword else ():
+            if budget <= 0:
+                break
+            if hit.start() < resume:
+                continue
+            window = line[max(0, hit.start() - 30) : hit.end() + _KEYWORD_REACH]
+            resume = hit.end() + _KEYWORD_STEP
+            if not _QUOTE.search(window):
+                continue
+            budget -= 1
+            for plugin in keyword:
+                found.update(_found(plugin, window))
+        if found:
+            lines[i] = _replace_detected(line, found)
+    return "\n".join(lines)
+
+
+# Literal words (lower case) without which a rule cannot match, aligned with _REDACTIONS: the
+# text is lowered once and a rule whose words are all absent is skipped. Most output holds no
+# secret, so this spares trying each pattern at every position.
+_SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "credential")
+_RULE_WORDS: list[tuple[str, ...]] = [
+    ("private key",),
+    ("authorization",),
+    ("cookie",),
+    ("hooks.slack.com",),
+    ("://",),
+    _SECRET_WORDS,
+    _SECRET_WORDS,
+    ("mysql", "mariadb"),
+    ("password",),
+    ("akia", "asia"),
+    ("aiza",),
+    ("k_live_", "k_test_"),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ("github_pat_",),
+    ("xox",),
+    ("eyj",),
+    ("bearer", "token"),
+]
+assert len(_RULE_WORDS) == len(_REDACTIONS)
+
+
 def _redact_once(text: str) -> str:
-    for pattern, repl in _REDACTIONS:
-        text = pattern.sub(repl, text)
-    return text
+    low = text.lower()  # a substitution only adds [REDACTED], which holds none of the words
+    for (pattern, repl), words in zip(_REDACTIONS, _RULE_WORDS, strict=True):
+        if any(w in low for w in words):
+            text = pattern.sub(repl, text)
+    return _detect(text)
 
 
 def redact(text: str) -> str:
-    """Replace secrets with [REDACTED], keeping the text around them. Idempotent."""
+    """Replace secrets with [REDACTED], keeping the text around them. Idempotent, linear time."""
     # The rules are designed not to feed each other, but re-applying until nothing changes
     # makes idempotence a guarantee rather than a hope.
     for _ in range(5):

@@ -51,41 +51,90 @@ class Scenario:
         return Inventory(hosts=hosts, vars=dict(start.get("vars") or {}), source=str(self.path))
 
 
+def _inventory_problems(where: str, inventory: Any) -> list[str]:
+    """What a session-start's inventory must be for `Scenario.inventory` to build hosts."""
+    if inventory is None:
+        return []
+    if not isinstance(inventory, list):
+        return [f"{where}: session-start 'inventory' must be a list of hosts"]
+    problems = []
+    for i, h in enumerate(inventory):
+        at = f"{where}: inventory[{i}]"
+        if not isinstance(h, dict):
+            problems.append(f"{at}: a host is an object with name and address")
+            continue
+        if not isinstance(h.get("name"), str) or not h["name"]:
+            problems.append(f"{at}: missing required key 'name'")
+        if not isinstance(h.get("address"), str) or not h["address"]:
+            problems.append(f"{at}: missing required key 'address'")
+        port = h.get("port")
+        if port is not None and not (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536):
+            problems.append(f"{at}: port must be a number from 1 to 65535, not {port!r}")
+        roles = h.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            problems.append(f"{at}: roles must be a list of names")
+        if not isinstance(h.get("vars", {}), dict):
+            problems.append(f"{at}: vars must be a mapping")
+        if h.get("user") is not None and not isinstance(h["user"], str):
+            problems.append(f"{at}: user must be a string")
+    return problems
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    """(number, text) of each line; SourceError for a missing file or bytes that are not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError([f"{path}:1: cannot read: {exc.strerror or exc}"]) from exc
+    out = []
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        try:
+            out.append((number, line.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise SourceError([f"{path}:{number}: not UTF-8 text: {exc.reason} at column {exc.start + 1}"]) from exc
+    return out
+
+
 def parse_scenario(path: Path) -> Scenario:
     problems: list[str] = []
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
+    path = Path(path)
+    for lineno, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{lineno}: not JSON: {exc.msg}")
+            continue
+        except RecursionError:
+            problems.append(f"{path}:{lineno}: not JSON: nested too deeply")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+            problems.append(f"{path}:{lineno}: each line is an object with a 'type'")
+            continue
+        if lineno == 1 or (header is None and obj["type"] == "scenario"):
+            if obj["type"] != "scenario":
+                problems.append(f"{path}:{lineno}: the first line must be the scenario header")
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}:{lineno}: not JSON: {exc.msg}")
-                continue
-            if not isinstance(obj, dict) or "type" not in obj:
-                problems.append(f"{path}:{lineno}: each line is an object with a 'type'")
-                continue
-            if lineno == 1 or (header is None and obj["type"] == "scenario"):
-                if obj["type"] != "scenario":
-                    problems.append(f"{path}:{lineno}: the first line must be the scenario header")
-                    continue
-                header = obj
-                if obj.get("format") != FORMAT:
-                    problems.append(
-                        f"{path}:{lineno}: unsupported scenario format {obj.get('format')!r} "
-                        f"(this runbook reads format {FORMAT})"
-                    )
-                for key in ("name", "playbook"):
-                    if not obj.get(key):
-                        problems.append(f"{path}:{lineno}: the header needs {key!r}")
-                continue
-            if obj["type"] == "step-result":
-                for key in ("host", "command", "step_id"):
-                    if key not in obj:
-                        problems.append(f"{path}:{lineno}: step-result without {key!r}")
-            events.append(obj)
+            header = obj
+            if obj.get("format") != FORMAT:
+                problems.append(
+                    f"{path}:{lineno}: unsupported scenario format {obj.get('format')!r} "
+                    f"(this runbook reads format {FORMAT})"
+                )
+            for key in ("name", "playbook"):
+                if not obj.get(key):
+                    problems.append(f"{path}:{lineno}: the header needs {key!r}")
+            continue
+        if obj["type"] == "step-result":
+            for key in ("host", "command", "step_id"):
+                if key not in obj:
+                    problems.append(f"{path}:{lineno}: step-result without {key!r}")
+        if obj["type"] == "session-start":
+            problems += _inventory_problems(f"{path}:{lineno}", obj.get("inventory"))
+        events.append(obj)
     if header is None:
         problems.append(f"{path}:1: no scenario header")
     if not any(e["type"] == "session-start" for e in events):
@@ -113,9 +162,13 @@ def find_scenario(ref: str) -> Scenario:
     candidate = SCENARIO_DIR / f"{ref}.jsonl"
     if candidate.is_file():
         return parse_scenario(candidate)
+    # training scenarios are named by codename; the fault they were recorded from still finds one
+    by_fault = [s for s in shipped_scenarios() if s.header.get("fault") == ref]
+    if by_fault:
+        return by_fault[0]
     from runbook.suggest import unknown_name
 
-    raise SourceError([unknown_name("scenario", ref, (p.stem for p in SCENARIO_DIR.glob("*.jsonl")))])
+    raise SourceError([unknown_name("scenario", ref, (s.name for s in shipped_scenarios()))])
 
 
 def write_scenario(path: Path, header: dict[str, Any], events: list[dict[str, Any]]) -> None:

@@ -1,9 +1,11 @@
 """One incident: drives the engine, runs the steps, owns the journal, emits events.
 
 The TUI and the headless runner are both thin drivers of a Session: they call its intents
-(run, skip, answer, note, override, back, cancel) and subscribe to its events. Every event
-that matters goes to the journal first, so a killed process loses nothing but the line it
-was writing; `Session.resume` rebuilds the state from any prefix of a journal.
+(run, skip, answer, note, override, back, cancel, follow) and subscribe to its events. Every
+intent becomes typed events (runbook.events): each is journaled first, then folded into
+`walk` by runbook.walk.apply, so a killed process loses nothing but the line it was writing
+and the session's state is exactly what its journal says; `Session.resume` folds any prefix
+of a journal.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from runbook import __version__
-from runbook.checks.runner import LiveSteps, StepIO
+from runbook.checks.runner import LiveSteps, StepIO, new_observation
 from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
 from runbook.events import (
     SCHEMA_VERSION,
     Answered,
     Branched,
+    BranchHeld,
     CancelRequested,
     Concluded,
     Event,
@@ -58,6 +61,18 @@ from runbook.walk import WalkState, apply, fold_json
 Listener = Callable[[dict[str, Any]], None]
 #: asked before a mutating step runs: (steps) -> True to run them
 ConfirmMutating = Callable[[list[PlannedStep]], Awaitable[bool]]
+#: status while a gate holds the walk: the engineer chooses where to go (Session.go)
+DECIDE = Status.DECIDE
+
+
+class Gate(Protocol):
+    """Passed into a session to hold its branches (training: the trainee decides every move)."""
+
+    def allows(self, from_node: str, to_node: str | None, reason: str) -> bool:
+        """True lets the session take this branch; False holds it (status DECIDE)."""
+        ...
+
+
 #: lines of a followed log journaled per follow (a busy log is counted past that, not kept)
 MAX_FOLLOW_LINES = 2000
 
@@ -71,8 +86,6 @@ class SessionOptions:
     scenario: str | None = None
     scenario_path: str | None = None
     transport_name: str = "asyncssh"
-    #: training: conclusions stay hidden until the trainee commits (used by runbook.training)
-    hide_conclusions: bool = False
 
 
 class Session:
@@ -91,6 +104,7 @@ class Session:
         confirm_mutating: ConfirmMutating | None = None,
         overrides: dict[str, Any] | None = None,
         io: StepIO | None = None,
+        gate: Gate | None = None,
     ):
         self.playbook = playbook
         self.inventory = inventory
@@ -102,6 +116,7 @@ class Session:
         self.journal = journal
         self.options = options or SessionOptions()
         self.confirm_mutating = confirm_mutating
+        self.gate = gate
         self.listeners: list[Listener] = []
         self.walk = WalkState()
         #: the running steps, so cancel() can stop them and still record each as cancelled
@@ -193,7 +208,7 @@ class Session:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        # through `record`, which the training session extends to add its reference
+        # through `record` (listeners see it as the journal has it: training adds its reference then)
         self.record(
             "session-start",
             session_id=uuid.uuid4().hex[:12],
@@ -246,7 +261,7 @@ class Session:
     # ---- running ------------------------------------------------------------------------
     async def run_current(self) -> str:
         """Run the current node's checks, record findings, take the branch. Returns the new status."""
-        if self.current is None or self.finished or self.status in (Status.QUESTION, Status.DIAGNOSE):
+        if self.current is None or self.finished or self.status in (Status.QUESTION, Status.DIAGNOSE, Status.DECIDE):
             return self.status
         node_id = self.current
         steps = self.plan()
@@ -356,11 +371,20 @@ class Session:
         self._go(node_id, outcome.next, outcome.reason, outcome.cited)
 
     def _go(self, from_node: str, to_node: str | None, reason: str, cited: list[Finding]) -> None:
+        if self.gate is not None and not self.gate.allows(from_node, to_node, reason):
+            self.log(BranchHeld(node=from_node))  # the walk waits in status DECIDE
+            return
         if to_node is None:
             self.log(Unresolved(node=from_node, reason=f"node {from_node!r}: {reason}"))
             return
         self.log(Branched(from_node=from_node, to=to_node, reason=reason, cited=[f.id for f in cited]))
         self.enter(to_node, reason)
+
+    def go(self, to_node: str, reason: str, cited: list[Finding] | None = None) -> None:
+        """Move to a node the engineer chose (under a gate, the only way the walk moves)."""
+        if to_node not in self.playbook.nodes:
+            raise ValueError(f"no node {to_node!r}")
+        self._go(self.current or self.playbook.start, to_node, reason, cited or [])
 
     async def answer(self, value: str, source: str = "user") -> None:
         node_id = self.current
@@ -568,15 +592,6 @@ def fanout_summaries(node: Any, observations: list[Observation], findings: list[
 
 def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observation:
     """The result of a step that did not run (refused, cancelled)."""
-    return Observation(
-        step_id=step_id,
-        node=step.node,
-        check=step.check.id,
-        host=step.host.name,
-        command=step.command,
-        plain_command=step.command,
-        key=step.key,
-        kind=step.kind,
-        item=step.item,
-        error={"kind": kind, "message": message},
-    )
+    obs = new_observation(step, step_id, step.command, "")
+    obs.error = {"kind": kind, "message": message}
+    return obs

@@ -19,6 +19,7 @@ from runbook.events import (
     FINISHED,
     Answered,
     Branched,
+    BranchHeld,
     Concluded,
     ConclusionHeld,
     Diagnosed,
@@ -203,6 +204,8 @@ def _step_result(state: WalkState, e: StepFinished) -> WalkState:
 
 
 def _seq(step_id: str) -> int:
+    if not isinstance(step_id, str):  # a hand-edited or corrupt journal
+        return 0
     digits = step_id.lstrip("s")
     return int(digits) if digits.isdigit() else 0
 
@@ -273,6 +276,8 @@ def apply(state: WalkState, e: Event) -> WalkState:
         )
     if isinstance(e, ConclusionHeld):
         return r(state, status=Status.DIAGNOSE, held=e.node)
+    if isinstance(e, BranchHeld):
+        return r(state, status=Status.DECIDE)
     if isinstance(e, SessionStarted):
         return r(state, start=e)
     if isinstance(e, SessionEnded):

@@ -32,6 +32,7 @@ class RunConfig:
     journal: str | None = None
     incident: dict[str, str] = field(default_factory=dict)
     replay_speed: float = 0.0
+    role_map: str | None = None  # Ansible groups to roles: gateway=lbs,backend=web
 
 
 def make_remote(kind: str, *, accept_new_host_keys: bool, host_key_prompt: HostKeyPrompt | None) -> Transport:
@@ -63,7 +64,7 @@ def build_session(
     else:
         if not cfg.inventory:
             raise ValueError("a live run needs -i INVENTORY (or --scenario NAME for replayed hosts)")
-        inventory = load_inventory(cfg.inventory)
+        inventory = load_inventory(cfg.inventory, role_map=cfg.role_map)
         remote = make_remote(
             cfg.transport, accept_new_host_keys=cfg.accept_new_host_keys, host_key_prompt=host_key_prompt
         )
@@ -96,6 +97,7 @@ def build_session(
         "accept_new_host_keys": cfg.accept_new_host_keys,
         "answers": cfg.answers,
         "variables": cfg.variables,
+        "role_map": cfg.role_map,
     }
     if resume_events is not None:
         session.resume(resume_events)
@@ -116,6 +118,7 @@ def config_from_journal(events: list[dict[str, Any]], journal: str) -> RunConfig
         read_only=bool(start.get("read_only")),
         answers=run.get("answers", {}),
         variables=run.get("variables", {}),
+        role_map=run.get("role_map"),
         journal=journal,
         incident=start.get("incident") or {},
     )

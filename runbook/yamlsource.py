@@ -74,21 +74,93 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(item, child, lines)
 
 
+# --- limits: a hostile or careless file must give an error, not a hang or a RecursionError -----
+
+#: bytes of YAML one playbook or inventory may have
+MAX_FILE_BYTES = 8 * 1024 * 1024
+#: nesting depth (mappings and sequences inside each other; real playbooks need under 15)
+MAX_DEPTH = 100
+#: alias references (`*name`) in one file
+MAX_ALIASES = 10_000
+#: nodes the document would have with every alias expanded (billion laughs)
+MAX_EXPANDED = 1_000_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_limits(path: str, root: yaml.Node) -> None:
+    """Alias cycles, alias bombs and deep nesting, found on the composed node tree (iteratively,
+    so a deep file cannot overflow the stack here either) before anything is constructed."""
+
+    def problem(node: yaml.Node, message: str) -> SourceError:
+        return SourceError([f"{path}:{node.start_mark.line + 1}: {message}"])
+
+    expanded: dict[int, int] = {}  # id(node) -> nodes under it, aliases expanded (capped)
+    height: dict[int, int] = {}
+    visiting: set[int] = set()
+    aliases = 0
+    stack: list[tuple[yaml.Node, list[yaml.Node]]] = [(root, _children(root))]
+    visiting.add(id(root))
+    while stack:
+        node, todo = stack[-1]
+        if todo:
+            child = todo.pop()
+            key = id(child)
+            if key in visiting:
+                raise problem(child, "YAML alias refers to a node that contains it (an alias cycle)")
+            if key in expanded:  # seen before: an alias
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise problem(child, f"more than {MAX_ALIASES:,} YAML aliases")
+                if len(stack) + height[key] > MAX_DEPTH:
+                    raise problem(child, f"nested more than {MAX_DEPTH} levels deep")
+                continue
+            if len(stack) >= MAX_DEPTH:
+                raise problem(child, f"nested more than {MAX_DEPTH} levels deep")
+            visiting.add(key)
+            stack.append((child, _children(child)))
+            continue
+        stack.pop()
+        visiting.discard(id(node))
+        kids = _children(node)
+        total = 1 + sum(expanded[id(c)] for c in kids)
+        if total > MAX_EXPANDED:
+            raise problem(node, f"expands to more than {MAX_EXPANDED:,} nodes through YAML aliases (an alias bomb?)")
+        expanded[id(node)] = total
+        height[id(node)] = 1 + max((height[id(c)] for c in kids), default=0)
+
+
 def load_yaml(path: str | Path, text: str | None = None) -> YamlSource:
     """Parse YAML into plain data plus a map of path -> line. Syntax errors become SourceError."""
     path = str(path)
     if text is None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            size = Path(path).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise SourceError([f"{path}:1: {size:,} bytes; a YAML file may have at most {MAX_FILE_BYTES:,}"])
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise SourceError([f"{path}:1: cannot read: {exc.strerror or exc}"]) from exc
+        try:
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SourceError([f"{path}:1: not UTF-8 text: {exc.reason}"]) from exc
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise SourceError([f"{path}:{line}: not UTF-8 text: {exc.reason} at byte {exc.start}"]) from exc
+    if len(text) > MAX_FILE_BYTES:
+        raise SourceError([f"{path}:1: {len(text):,} characters; a YAML file may have at most {MAX_FILE_BYTES:,}"])
     try:
         # compose once: the node tree gives the lines, and the same tree is constructed into data
         loader = _LineLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _check_limits(path, node)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -98,6 +170,8 @@ def load_yaml(path: str | Path, text: str | None = None) -> YamlSource:
         raise SourceError([f"{path}:{line}: YAML syntax: {exc.problem or exc}"]) from exc
     except yaml.YAMLError as exc:
         raise SourceError([f"{path}:1: YAML: {exc}"]) from exc
+    except RecursionError as exc:  # the pure-Python parser on deep input, without libyaml
+        raise SourceError([f"{path}:1: nested too deeply to read"]) from exc
     lines: dict[Loc, int] = {}
     if node is not None:
         _walk(node, (), lines)

@@ -52,7 +52,7 @@ def test_wrong_scenario_name_lists_them_and_suggests(data_home: Path) -> None:
     result = runbook_cmd("run", "502-bad-gateway", "--scenario", "dmeo", "--headless")
     assert result.returncode == 2
     assert "did you mean 'demo'?" in result.stderr
-    assert "healthy" in result.stderr  # the shipped ones are listed
+    assert "(shipped: " in result.stderr and "demo" in result.stderr  # the shipped ones are listed
     assert ":1:" not in result.stderr
 
 

@@ -125,10 +125,13 @@ def test_fanout_summary_counts_hosts_of_the_role() -> None:
     from runbook.session import fanout_summaries
 
     node = load_playbook(FIXTURES / "mini.yaml").nodes["first"]
-    observations = [Observation(step_id=f"s{i}", node="first", check="hello", host=f"web{i}", command="x")
-                    for i in range(1, 13)]
-    findings = [Finding(id="quiet", node="first", severity="warning", title="t", host=h, check="hello")
-                for h in ("web3", "web7")]
+    observations = [
+        Observation(step_id=f"s{i}", node="first", check="hello", host=f"web{i}", command="x") for i in range(1, 13)
+    ]
+    findings = [
+        Finding(id="quiet", node="first", severity="warning", title="t", host=h, check="hello")
+        for h in ("web3", "web7")
+    ]
     (summary,) = fanout_summaries(node, observations, findings)
     assert summary["text"] == "2 of 12 backend hosts: web3, web7 - quiet"
     assert summary["of"] == 12 and summary["hosts"] == ["web3", "web7"]
@@ -141,8 +144,9 @@ def test_fanout_summary_counts_hosts_of_the_role() -> None:
 def test_a_role_nobody_has_is_warned_about(tmp_path: Path) -> None:
     inv = tmp_path / "inv.yaml"
     inv.write_text("hosts:\n  db1: {address: 127.0.0.1, roles: [database]}\n")
-    cfg = RunConfig(playbook=str(FIXTURES / "mini.yaml"), inventory=str(inv), transport="local",
-                    journal=str(tmp_path / "j.jsonl"))
+    cfg = RunConfig(
+        playbook=str(FIXTURES / "mini.yaml"), inventory=str(inv), transport="local", journal=str(tmp_path / "j.jsonl")
+    )
     s = build_session(cfg)
     s.start()
     warnings = [e for e in read_journal(s.journal.path) if e["type"] == "inventory-warning"]

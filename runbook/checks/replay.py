@@ -6,7 +6,6 @@ its exit status, its output and data."""
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from runbook.checks.runner import StepOutput, new_observation
 from runbook.engine import Observation, PlannedStep
 from runbook.journal import utcnow
 from runbook.parsers import parse
+from runbook.transports.replay import Recordings
 
 
 class ReplaySteps:
@@ -22,28 +22,18 @@ class ReplaySteps:
     def __init__(self, events: Iterable[Mapping[str, Any]], *, speed: float = 0.0):
         #: 0 serves instantly; 1.0 replays at the recorded pace (the demo feels live)
         self.speed = speed
-        self._records: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
-        self._served: dict[tuple[str, str], int] = defaultdict(int)
+        self._records = Recordings()
         for event in events:
             if event.get("type") == "step-result" and event.get("host") is not None:
                 planned = event.get("plain_command") or event.get("command") or ""
-                self._records[(str(event["host"]), str(planned))].append(event)
-
-    def _next(self, host: str, command: str) -> Mapping[str, Any] | None:
-        key = (host, command)
-        records = self._records.get(key)
-        if not records:
-            return None
-        index = min(self._served[key], len(records) - 1)
-        self._served[key] += 1
-        return records[index]
+                self._records.add((str(event["host"]), str(planned)), dict(event))
 
     async def run_step(self, step: PlannedStep, step_id: str, on_output: StepOutput | None = None) -> Observation:
         obs = new_observation(step, step_id, step.command, utcnow())
         if step.error:
             obs.error = {"kind": "template", "message": step.error}
             return obs
-        event = self._next(step.host.name, step.command)
+        event = self._records.next((step.host.name, step.command))
         if event is None:
             obs.error = {
                 "kind": "not-recorded",

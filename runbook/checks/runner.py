@@ -67,10 +67,21 @@ def new_observation(step: PlannedStep, step_id: str, command: str, started: str)
     )
 
 
-def _fill(obs: Observation, res: CommandResult) -> Observation:
+#: Past this many characters text work (sanitising, parsing) runs in a worker thread, so a host
+#: printing a hostile megabyte cannot block the event loop (and with it every step's timeout).
+OFF_LOOP_CHARS = 64_000
+
+
+async def off_loop(func: Callable[[str], Any], text: str) -> Any:
+    if len(text) <= OFF_LOOP_CHARS:
+        return func(text)
+    return await asyncio.to_thread(func, text)
+
+
+async def _fill(obs: Observation, res: CommandResult) -> Observation:
     obs.exit_status = res.exit_status
-    obs.stdout = sanitize(res.stdout)
-    obs.stderr = sanitize(res.stderr)
+    obs.stdout = await off_loop(sanitize, res.stdout)
+    obs.stderr = await off_loop(sanitize, res.stderr)
     obs.duration_s = round(res.duration_s, 4)
     obs.timed_out = res.timed_out
     obs.truncated_bytes = res.truncated_bytes
@@ -121,6 +132,10 @@ async def execute(
     return obs
 
 
+async def _parse(parser: str, text: str) -> dict[str, Any]:
+    return await off_loop(lambda t: parse(parser, t), text)
+
+
 async def _run(step: PlannedStep, transport: Transport, command: str, stream: Any) -> CommandResult:
     return await transport.run(step.host, command, timeout=step.timeout, on_output=stream)
 
@@ -141,7 +156,7 @@ async def _shell(step: PlannedStep, obs: Observation, transport: Transport, stre
         obs.command = command
         res = await _run(step, transport, command, stream)
         res.data = {**res.data, "fallback_from": first}
-    _fill(obs, res)
+    await _fill(obs, res)
     if sudo and res.exit_status not in (0, None) and NEEDS_PASSWORD.search(res.stderr):
         obs.error = {
             "kind": "needs-root",
@@ -149,15 +164,15 @@ async def _shell(step: PlannedStep, obs: Observation, transport: Transport, stre
             f"{step.host.user or 'this user'} on {step.host.name})",
         }
     if step.check.parse:
-        obs.data = {**obs.data, **parse(step.check.parse, obs.stdout)}
+        obs.data = {**obs.data, **(await _parse(step.check.parse, obs.stdout))}
 
 
 async def _http(step: PlannedStep, obs: Observation, transport: Transport, stream: Any) -> None:
     req = step.request
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
-        _fill(obs, res)
-        obs.data = {**obs.data, **parse("curl", obs.stdout)}
+        await _fill(obs, res)
+        obs.data = {**obs.data, **(await _parse("curl", obs.stdout))}
         if res.exit_status not in (0, None):
             obs.data.setdefault("curl_exit", res.exit_status)
         return
@@ -165,7 +180,7 @@ async def _http(step: PlannedStep, obs: Observation, transport: Transport, strea
 
     data, text = await probe(req, step.timeout)
     obs.data = data
-    obs.stdout = sanitize(text)
+    obs.stdout = await off_loop(sanitize, text)
     obs.exit_status = 0 if data.get("http_code") else 1
     stream("stdout", obs.stdout)
 
@@ -174,7 +189,7 @@ async def _dns(step: PlannedStep, obs: Observation, transport: Transport, stream
     req = step.request
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
-        _fill(obs, res)
+        await _fill(obs, res)
         parsed = parse("getent", obs.stdout)
         # getent: 0 found, 2 not found; anything else is a resolver failure
         status = {0: "NOERROR", 2: "NXDOMAIN"}.get(res.exit_status or 0, "SERVFAIL")
@@ -193,7 +208,7 @@ async def _tcp(step: PlannedStep, obs: Observation, transport: Transport, stream
     req = step.request
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
-        _fill(obs, res)
+        await _fill(obs, res)
         err = obs.stderr.lower()
         state = (
             "open"

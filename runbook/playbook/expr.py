@@ -7,8 +7,12 @@ use Jinja2 expressions in a sandbox, with regex tests and filters added.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -129,9 +133,111 @@ def _fw_blocking(parsed: Any, port: Any = None, address: Any = None) -> list[str
     return [str(r.get("spec") or r) for r in rules]
 
 
+# --- bounds: a playbook that validates must not be able to crash or stall a run ----------------
+
+#: the longest string or list one operation may build, and the largest integer (in bits)
+MAX_SIZE = 1_000_000
+MAX_INT_BITS = 100_000
+#: wall-clock budget of one evaluation (enforced where a timer signal can be used)
+MAX_SECONDS = 2.0
+#: elements all range() calls of one evaluation may produce together (nested loops multiply)
+MAX_RANGE_TOTAL = 1_000_000
+
+_range_budget: contextvars.ContextVar[list[int]] = contextvars.ContextVar("range_budget")
+_SIZED_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
+_FORMAT_WIDTH = re.compile(r"\d{7,}")
+
+
+class _Limit(Exception):
+    """An evaluation went past a bound; becomes an ExprError naming it."""
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else 0
+
+
+def _bounded_range(*args: Any) -> range:
+    r = range(*args)
+    budget = _range_budget.get(None)
+    if budget is not None:
+        budget[0] -= len(r)
+        if budget[0] < 0:
+            raise _Limit(f"range() would make more than {MAX_RANGE_TOTAL:,} elements in one expression")
+    elif len(r) > MAX_RANGE_TOTAL:
+        raise _Limit(f"range of {len(r):,} elements (limit {MAX_RANGE_TOTAL:,})")
+    return r
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox plus limits on what one operation may build."""
+
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if _size(seq) and isinstance(n, int) and _size(seq) * n > MAX_SIZE:
+                    raise _Limit(f"repetition would build {_size(seq) * n:,} items (limit {MAX_SIZE:,})")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+            if max(1, abs(left).bit_length()) * right > MAX_INT_BITS and abs(left) > 1:
+                raise _Limit(f"{left} ** {right} is too large a number")
+        elif operator == "%" and isinstance(left, str) and _FORMAT_WIDTH.search(left):
+            raise _Limit("format width past the limit")
+        elif operator == "+" and _size(left) + _size(right) > MAX_SIZE:
+            raise _Limit(f"concatenation would build {_size(left) + _size(right):,} items (limit {MAX_SIZE:,})")
+        return super().call_binop(context, operator, left, right)
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(__obj, "__name__", "")
+        if isinstance(getattr(__obj, "__self__", None), str):
+            if name in _SIZED_METHODS and any(isinstance(a, int) and a > MAX_SIZE for a in args):
+                raise _Limit(f"str.{name} width past {MAX_SIZE:,}")
+            if name in ("format", "format_map") and _FORMAT_WIDTH.search(__obj.__self__):
+                raise _Limit("format width past the limit")
+        result = super().call(__context, __obj, *args, **kwargs)
+        if _size(result) > MAX_SIZE:
+            raise _Limit(f"{name or 'a call'} built {_size(result):,} items (limit {MAX_SIZE:,})")
+        return result
+
+
+@contextlib.contextmanager
+def _bounded() -> Iterator[None]:
+    """A fresh range budget, and a wall-clock limit where a timer signal can be set (the main
+    thread); elsewhere the size bounds still hold."""
+    token = _range_budget.set([MAX_RANGE_TOTAL])
+    timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    previous: Any = None
+    if timer:
+
+        def expired(signum: int, frame: Any) -> None:
+            raise _Limit(f"evaluation took longer than {MAX_SECONDS:g}s")
+
+        try:
+            previous = signal.signal(signal.SIGALRM, expired)
+            signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS)
+        except ValueError:
+            timer = False
+    try:
+        yield
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+        _range_budget.reset(token)
+
+
+def _failure(source: str, exc: BaseException) -> ExprError:
+    if isinstance(exc, _Limit):
+        return ExprError(f"{source!r}: over a limit: {exc}")
+    if isinstance(exc, TemplateError):
+        return ExprError(f"{source!r}: {exc}")
+    return ExprError(f"{source!r}: {type(exc).__name__}: {exc}")
+
+
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=False)
+    env = _BoundedSandbox(autoescape=False)
+    env.globals["range"] = _bounded_range
     env.tests["search"] = _search
     env.tests["match"] = lambda v, p: v is not None and re.match(p, str(v)) is not None
     env.filters["regex_findall"] = _regex_findall
@@ -180,17 +286,37 @@ def attribute_paths(source: str) -> set[tuple[str, str]]:
     return pairs
 
 
+# Anything an expression can raise (ZeroDivisionError, OverflowError, MemoryError, RecursionError,
+# a limit...) is the playbook's problem, reported as an ExprError, never a crash of the run.
+_EVAL_ERRORS = (Exception, MemoryError, RecursionError)
+
+
 def evaluate(source: str, ctx: Mapping[str, Any]) -> Any:
     try:
-        return _compiled(source)(**ctx)
-    except TemplateError as exc:
-        raise ExprError(f"{source!r}: {exc}") from exc
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
-        raise ExprError(f"{source!r}: {type(exc).__name__}: {exc}") from exc
+        with _bounded():
+            result = _compiled(source)(**ctx)
+        if _size(result) > MAX_SIZE:
+            raise _Limit(f"the result has {_size(result):,} items (limit {MAX_SIZE:,})")
+        return result
+    except ExprError:
+        raise
+    except _EVAL_ERRORS as exc:
+        raise _failure(source, exc) from exc
 
 
 def render_text(source: str, ctx: Mapping[str, Any]) -> str:
     try:
-        return environment().from_string(source).render(**ctx)
-    except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
-        raise ExprError(f"{source!r}: {exc}") from exc
+        with _bounded():
+            out: list[str] = []
+            size = 0
+            # generate() rather than render(): the output is bounded as it is made
+            for chunk in environment().from_string(source).generate(**ctx):
+                size += len(chunk)
+                if size > MAX_SIZE:
+                    raise _Limit(f"the text would be longer than {MAX_SIZE:,} characters")
+                out.append(chunk)
+        return "".join(out)
+    except ExprError:
+        raise
+    except _EVAL_ERRORS as exc:
+        raise _failure(source, exc) from exc

@@ -17,28 +17,46 @@ EXIT_OK, EXIT_UNCONCLUDED, EXIT_USAGE = 0, 1, 2
 
 
 def main(args: argparse.Namespace) -> int:
-    """`runbook train [SCENARIO] [--list] [--lab]`."""
-    from runbook.scenario import shipped_scenarios
+    """`runbook train [SCENARIO] [--list] [--lab] [--name NAME] [--summary DIR]`."""
+    if getattr(args, "summary", None):
+        from runbook.training.summary import class_summary
 
+        print(class_summary(Path(args.summary)), end="")
+        return EXIT_OK
     if getattr(args, "list", False):
-        for s in shipped_scenarios():
-            print(f"{s.name}\t{s.title}")
+        for line in list_lines():
+            print(line)
         return EXIT_OK
     if getattr(args, "lab", False):
         return train_lab(args)
-    return train_replay(getattr(args, "scenario", None))
+    return train_replay(getattr(args, "scenario", None), getattr(args, "name", None))
 
 
-def _run_training(cfg: Any, reference: Any) -> int:
+def list_lines() -> list[str]:
+    """codename, difficulty, expected duration: nothing that names the fault or the cause."""
+    from runbook.playbook import load_playbook
+    from runbook.training.session import reference_for, training_scenarios
+    from runbook.training.simclock import clock
+
+    playbook = load_playbook("502-bad-gateway")
+    out = []
+    for s in sorted(training_scenarios(), key=lambda s: str(s.header.get("codename"))):
+        ref = reference_for(s, playbook)
+        # a trainee needs about twice the expert's time
+        out.append(f"{ref.codename}\t{ref.difficulty}\t~{clock(2 * ref.expert_time_s)}")
+    return out
+
+
+def _run_training(cfg: Any, reference: Any, trainee: str | None = None) -> int:
     try:
         from runbook.tui.training import run_training
     except ImportError as exc:
         print(f"runbook: training needs the TUI ({exc})", file=sys.stderr)
         return EXIT_USAGE
-    return run_training(cfg, reference)
+    return run_training(cfg, reference, trainee)
 
 
-def train_replay(name: str | None) -> int:
+def train_replay(name: str | None, trainee: str | None = None) -> int:
     from runbook.playbook import load_playbook
     from runbook.training.session import check_scenario, pick_scenario, reference_for, scenario_config
 
@@ -48,7 +66,7 @@ def train_replay(name: str | None) -> int:
     if problems:
         raise SourceError(problems)
     reference = reference_for(scenario, playbook)
-    return _run_training(scenario_config(scenario, replay_speed=0.2), reference)
+    return _run_training(scenario_config(scenario, replay_speed=0.2), reference, trainee)
 
 
 def lab_refusal() -> str | None:
@@ -63,21 +81,23 @@ def lab_exercise(rng: random.Random | None = None) -> tuple[str, Any]:
     """A random lab fault and its reference (from the shipped scenario of that fault when there is one)."""
     from runbook.lab.faults import FAULTS
     from runbook.playbook import load_playbook
-    from runbook.scenario import SCENARIO_DIR, parse_scenario
     from runbook.training.reference import build_reference
+    from runbook.training.session import training_scenarios
 
     playbook = load_playbook("502-bad-gateway")
     name = (rng or random.Random()).choice(sorted(FAULTS))
     fault = FAULTS[name]
-    recorded = SCENARIO_DIR / f"{name}.jsonl"
-    if recorded.is_file():
-        s = parse_scenario(recorded)
+    recorded = next((s for s in training_scenarios() if s.header.get("fault") == name), None)
+    if recorded is not None:
+        s = recorded
         ref = build_reference(playbook, name=name, header=s.header, events=s.events, lab=True)
     else:
         header = {"title": "Live fire: users report 502 Bad Gateway", "expected_cause": fault.cause}
         ref = build_reference(playbook, name=name, header=header, lab=True)
     ref.title = "Live fire: users report 502 Bad Gateway"
     ref.description = fault.description
+    ref.codename = "Live fire"
+    ref.briefing = "Users API: users report 502 Bad Gateway; the lab is live."
     return name, ref
 
 
@@ -114,7 +134,7 @@ def train_lab(args: argparse.Namespace) -> int:
     print("runbook: bringing the lab up, with a fault you are not told…", file=sys.stderr)
     try:
         with live_fire() as (cfg, reference):
-            return _run_training(cfg, reference)
+            return _run_training(cfg, reference, getattr(args, "name", None))
     except LabError as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,22 +1,29 @@
-"""The hint policy: three levels per node, each more telling and more costly, never the cause.
+"""The hint policy: three hints per exercise, each telling something the screen does not show.
 
-1. why this step matters (the node's `why`);
-2. what the recorded incident found here (its warnings and criticals), or that the expert
-   never came here and where to go back to;
-3. where the expert went next (or that the evidence so far is enough to commit).
+The tree, the findings and the outputs are already on screen, so a hint never repeats them:
+1. where the decisive evidence is: a node the trainee has not run yet (or which of the
+   findings on screen is the decisive one, when every needed node was run);
+2. two causes the incident's evidence rules out, and the finding that rules each out;
+3. the hosts at fault (or that none is).
 
-A hint is recorded as a `hint` event {node, level, cost, text}; scoring only reads the cost.
+A hint is recorded as a `hint` event {node, level, cost, text}; it costs points and
+simulated time (a call to a colleague). None names the cause.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from runbook.playbook.model import Playbook
-from runbook.training.reference import EVIDENCE_SEVERITIES, Reference, is_terminal
+from runbook.playbook.model import CAUSES, Playbook
+from runbook.training.evidence import rules_out
+from runbook.training.reference import Reference
 
-#: points each level costs
-HINT_COSTS = {1: 3, 2: 6, 3: 10}
+if TYPE_CHECKING:
+    from runbook.session import Session
+
+#: points each hint costs
+HINT_COSTS = {1: 4, 2: 6, 3: 8}
 MAX_LEVEL = max(HINT_COSTS)
 
 
@@ -31,51 +38,55 @@ class Hint:
         return {"node": self.node, "level": self.level, "cost": self.cost, "text": self.text}
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def make_hint(ref: Reference, playbook: Playbook, session: Session, level: int) -> Hint | None:
+    if level > MAX_LEVEL:
+        return None
+    text = {1: _where, 2: _ruled_out, 3: _hosts}[level](ref, playbook, session)
+    return Hint(node=session.current or "", level=level, cost=HINT_COSTS[level], text=text)
 
 
-def next_level(hints_so_far: list[dict[str, object]], node_id: str) -> int | None:
-    """The level the next hint at this node would be, or None when all were given."""
-    given = [int(str(h.get("level") or 0)) for h in hints_so_far if h.get("node") == node_id]
-    level = max(given, default=0) + 1
-    return level if level <= MAX_LEVEL else None
+def _where(ref: Reference, playbook: Playbook, session: Session) -> str:
+    ran = {o.node for o in session.state.observations}
+    decisive = [f for f in ref.expert_findings if f["id"] in set(ref.cited)]
+    nodes = list(dict.fromkeys(f["node"] for f in decisive)) or ref.expert_runs
+    unrun = [n for n in nodes if n not in ran and n in playbook.nodes]
+    if unrun:
+        n = unrun[0]
+        return f"The decisive evidence comes from a step you have not run yet: {playbook.nodes[n].title} ({n})."
+    seen = {(f.id, f.host) for f in session.state.active_findings()}
+    key = [f for f in decisive if (f["id"], f.get("host")) in seen]
+    if key:
+        f = key[0]
+        return f"Of the findings on your screen, the decisive one is the {f['severity']} {f['id']} from {f['node']}."
+    return "You have run every step the expert needed: weigh what they found, then commit (d)."
 
 
-def make_hint(ref: Reference, playbook: Playbook, node_id: str, level: int, path: list[str]) -> Hint:
-    """The hint of `level` for the trainee standing at `node_id` having walked `path`."""
-    node = playbook.nodes[node_id]
-    if level == 1:
-        why = _one_line(node.why) or f"{node.title}: look at what each command shows before moving on."
-        text = f"Why this step: {why}"
-    elif level == 2:
-        text = _recorded_findings(ref, node_id, path)
-    else:
-        nxt = ref.next_after(node_id)
-        if node_id not in ref.on_path:
-            text = _way_back(ref, path)
-        elif nxt is None or is_terminal(playbook.nodes.get(nxt, node)):
-            text = "Where next: the expert concluded right after this step. What you have seen is enough: commit."
-        else:
-            title = playbook.nodes[nxt].title if nxt in playbook.nodes else nxt
-            text = f"Where next: from here the expert went to {nxt} ({title})."
-    return Hint(node=node_id, level=level, cost=HINT_COSTS[level], text=text)
+def _ruled_out(ref: Reference, playbook: Playbook, session: Session) -> str:
+    known = [f for f in ref.expert_findings if f["severity"] != "info" or f.get("host") in ref.expected_hosts] + [
+        {"id": f.id, "severity": f.severity, "host": f.host, "node": f.node} for f in session.state.active_findings()
+    ]
+    from runbook.lab.faults import FAULTS
+
+    # a fault the first one hides is real: never "ruled out"
+    hidden = {FAULTS[f["fault"]].cause if f.get("fault") in FAULTS else f.get("fault") for f in ref.hidden_faults}
+    out = []
+    for cause in CAUSES:
+        if cause == ref.expected_cause or cause in hidden:
+            continue
+        against = next((f for f in known if rules_out(playbook, cause, f, ref.expected_hosts)), None)
+        if against is not None:
+            on = f" on {against['host']}" if against.get("host") else ""
+            out.append(f"not {cause} (see {against['id']}{on}, from {against['node']})")
+        if len(out) == 2:
+            break
+    if not out:
+        return "Nothing in this incident rules a cause out on its own: compare two layers (direct vs gateway)."
+    return "The incident's evidence rules out: " + "; ".join(out) + "."
 
 
-def _recorded_findings(ref: Reference, node_id: str, path: list[str]) -> str:
-    if node_id not in ref.on_path:
-        return "In the recorded incident the expert never came here. " + _way_back(ref, path)
-    found = [f for f in ref.findings_at(node_id) if f["severity"] in EVIDENCE_SEVERITIES]
-    if not found:
-        if not ref.expert_findings and ref.lab:
-            return "This fault has no recording to compare with: read each host's output for errors."
-        return "In the recorded incident this step found nothing wrong: the trouble is elsewhere."
-    lines = [f"- {f['severity']}" + (f" on {f['host']}" if f.get("host") else "") + f": {f['title']}" for f in found]
-    return "In the recorded incident this step found:\n" + "\n".join(lines)
-
-
-def _way_back(ref: Reference, path: list[str]) -> str:
-    good = [n for n in path if n in ref.on_path]
-    if good:
-        return f"Go back (b) to {good[-1]} and look again at what it showed."
-    return f"Start again from {ref.shortest_path[0] if ref.shortest_path else 'the start'}."
+def _hosts(ref: Reference, playbook: Playbook, session: Session) -> str:
+    if not ref.expected_hosts:
+        return "No host is at fault in this incident."
+    hosts = ", ".join(sorted(ref.expected_hosts))
+    n = len(ref.expected_hosts)
+    return f"The fault is on {n} host{'s' if n > 1 else ''}: {hosts}."

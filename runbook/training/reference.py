@@ -84,6 +84,16 @@ class Reference:
     cited: list[str] = field(default_factory=list)
     #: live fire on the lab (the recording, if any, is a shipped scenario of the same fault)
     lab: bool = False
+    #: the nodes whose checks the expert ran, in order, and the simulated time that took
+    expert_runs: list[str] = field(default_factory=list)
+    expert_time_s: float = 0.0
+    #: what the trainee sees before the diagnosis (never the title, fault or cause)
+    codename: str = ""
+    briefing: str = ""
+    difficulty: str = ""
+    #: two-fault incidents: what the first fault hides, told in the debrief
+    teaching: str = ""
+    hidden_faults: list[dict[str, Any]] = field(default_factory=list)
 
     def to_event(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +151,11 @@ def build_reference(
         for f in walk.findings
     }
     shortest = shortest_path(playbook, expected_node, expected_cause)
+    from runbook.training.simclock import simulated_time
+
+    on_path = set(path)
+    results = [o.to_event() for o in walk.observations if o.node in on_path]
+    faults = list(header.get("faults") or [])
     return Reference(
         scenario=name,
         title=str(header.get("title") or name),
@@ -154,4 +169,11 @@ def build_reference(
         expert_findings=list(unique.values()),
         cited=list((conclusion or {}).get("findings") or []),
         lab=lab,
+        expert_runs=list(dict.fromkeys(str(e["node"]) for e in results)),
+        expert_time_s=simulated_time(results, []),
+        codename=str(header.get("codename") or ""),
+        briefing=str(header.get("briefing") or ""),
+        difficulty=str(header.get("difficulty") or ""),
+        teaching=str(header.get("teaching") or ""),
+        hidden_faults=faults[1:],
     )

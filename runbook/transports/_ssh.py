@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook.inventory import Host
-from runbook.ssh_config import Endpoint, HostResolver, SSHConfigError, resolve_host
+from runbook.inventory.ssh_config import Endpoint, HostResolver, SSHConfigError, SSHResolver
 from runbook.transports import known_hosts
 from runbook.transports.base import (
     DEFAULT_MAX_OUTPUT,
@@ -251,6 +251,9 @@ class SSHTransportBase(Transport):
         self._handshakes: dict[Any, AdaptiveLimiter] = {}
         self._trusted_once: dict[tuple[str, int], set[bytes]] = {}
         self._key_lock = threading.Lock()  # paramiko checks keys from worker threads
+        self.ssh_config = SSHResolver()  # ssh -G answers, cached for this transport's session
+        self._endpoints: dict[str, Endpoint] = {}
+        self._resolving: dict[str, asyncio.Future[Endpoint]] = {}
 
     # --- library hooks ---------------------------------------------------------------------
 
@@ -309,10 +312,28 @@ class SSHTransportBase(Transport):
 
     def endpoint(self, host: Host) -> Endpoint:
         try:
-            ep = resolve_host(host, self.host_resolver)
+            ep = self.ssh_config.resolve_host(host, self.host_resolver)
         except SSHConfigError as exc:
             raise TransportError(ErrorKind.OTHER, f"{host.name}: {exc}") from exc
         self._users[host.name] = ep.user
+        return ep
+
+    async def _endpoint(self, host: Host) -> Endpoint:
+        """`ssh -G` is a subprocess: resolve off the event loop, once per host per session."""
+        key = host.model_dump_json()
+        ep = self._endpoints.get(key)
+        if ep is not None:
+            return ep
+        fut = self._resolving.get(key)
+        if fut is None:  # one resolution per host however many steps ask at once
+            fut = self._resolving[key] = asyncio.ensure_future(asyncio.to_thread(self.endpoint, host))
+
+            def forget(_: asyncio.Future[Endpoint], key: str = key) -> None:
+                self._resolving.pop(key, None)
+
+            fut.add_done_callback(forget)
+        ep = await asyncio.shield(fut)
+        self._endpoints[key] = ep
         return ep
 
     async def run(
@@ -326,7 +347,7 @@ class SSHTransportBase(Transport):
         stdin: str | None = None,
     ) -> CommandResult:
         started = time.monotonic()
-        ep = self.endpoint(host)
+        ep = await self._endpoint(host)
         key = ("host", host.name)
         reconnected: str | None = None
         old = self._conns.get(key)
@@ -444,7 +465,10 @@ class SSHTransportBase(Transport):
             status = known_hosts.check(ep.known_hosts, ep.hostname, ep.port, keytype, blob)
             if status is KeyStatus.KNOWN:
                 return
-            if status is KeyStatus.UNKNOWN and self.accept_new_host_keys:
+            # StrictHostKeyChecking accept-new/no in ssh_config: record new keys as OpenSSH would
+            # (a changed key is still refused, whatever the setting)
+            accept = self.accept_new_host_keys or ep.strict_host_key_checking in ("accept-new", "false")
+            if status is KeyStatus.UNKNOWN and accept:
                 known_hosts.append(ep.known_hosts, ep.hostname, ep.port, keytype, blob)
                 log.warning(
                     "recorded new host key for %s in %s: %s",
@@ -460,7 +484,14 @@ class SSHTransportBase(Transport):
         where = f"{ep.hostname}:{ep.port}"
         if rej.status is KeyStatus.CHANGED:
             entry = known_hosts.entry_name(ep.hostname, ep.port)
-            msg = known_hosts.changed_message(ep.name, where, ep.known_hosts, rej.keytype, fp, entry)
+            known = known_hosts.known_types(ep.known_hosts, ep.hostname, ep.port)
+            if rej.keytype in known:
+                msg = known_hosts.changed_message(ep.name, where, ep.known_hosts, rej.keytype, fp, entry)
+            else:
+                msg = known_hosts.other_type_message(ep.name, where, ep.known_hosts, known, rej.keytype, fp, entry)
+            return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
+        if rej.status is KeyStatus.CERT_AUTHORITY:
+            msg = known_hosts.cert_authority_message(ep.name, where, ep.known_hosts, fp)
             return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
         if rej.status is KeyStatus.REVOKED:
             msg = known_hosts.revoked_message(ep.name, where, ep.known_hosts, fp)

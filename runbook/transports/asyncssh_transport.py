@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import os
@@ -13,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
-from asyncssh.public_key import decode_ssh_public_key
+from asyncssh.public_key import get_public_key_algs
 
-from runbook.ssh_config import Endpoint
+from runbook.inventory.ssh_config import Endpoint
 from runbook.transports import known_hosts
 from runbook.transports._ssh import (
     Conn,
@@ -77,27 +76,19 @@ class _Session(asyncssh.SSHClientSession):
             self.done.set_result(exc)
 
 
-def _load_keys(ep: Endpoint, extra: set[bytes]) -> tuple[list[Any], list[Any]]:
-    trusted: list[Any] = []
-    revoked: list[Any] = []
-    for k in known_hosts.lookup(ep.known_hosts, ep.hostname, ep.port):
-        if k.marker not in (None, "@revoked"):
-            continue
-        try:
-            key = asyncssh.import_public_key(f"{k.keytype} {base64.b64encode(k.blob).decode()}")
-        except (asyncssh.KeyImportError, ValueError):
-            continue
-        (revoked if k.marker else trusted).append(key)
-    for blob in extra:
-        trusted.append(decode_ssh_public_key(blob))
-    return trusted, revoked
+def host_key_algs(ep: Endpoint) -> list[str]:
+    """Every plain host-key algorithm asyncssh knows, the ones of the key types known_hosts
+    holds for this host first (as OpenSSH orders them), so a host is asked for the key we know."""
+    known = set(known_hosts.known_types(ep.known_hosts, ep.hostname, ep.port))
+    algs = [a.decode() for a in get_public_key_algs()]
+    first = [a for a in algs if a in known or (a.startswith("rsa-sha2-") and "ssh-rsa" in known)]
+    return first + [a for a in algs if a not in first]
 
 
 class AsyncSSHTransport(SSHTransportBase):
     name = "asyncssh"
 
     async def _handshake(self, ep: Endpoint, tunnel: Conn | None) -> Any:
-        trusted, revoked = _load_keys(ep, self._trusted_once.get((ep.hostname, ep.port), set()))
         client: _Client | None = None
 
         def factory() -> _Client:
@@ -108,8 +99,13 @@ class AsyncSSHTransport(SSHTransportBase):
         options: dict[str, Any] = {
             "port": ep.port,
             "username": ep.user,
-            "known_hosts": (trusted, [], revoked),
-            "config": None,  # ssh_config is resolved by runbook.ssh_config, for both transports
+            # Every key goes through validate_host_public_key and so our own known_hosts policy
+            # (known, changed, revoked, cert-authority): asyncssh given the trusted keys itself
+            # would only offer their types and fail the key exchange on a host re-keyed to
+            # another type, and would refuse a @revoked key with a message of its own.
+            "known_hosts": ([], [], []),
+            "server_host_key_algs": host_key_algs(ep),
+            "config": None,  # ssh_config is resolved by runbook.inventory.ssh_config, for both transports
             "client_factory": factory,
             "keepalive_interval": self.keepalive_interval,
             "keepalive_count_max": 3,
@@ -118,6 +114,9 @@ class AsyncSSHTransport(SSHTransportBase):
         }
         if tunnel is not None:
             options["tunnel"] = tunnel.raw
+        elif ep.proxy_command:
+            # as OpenSSH runs it: through the shell, exec'd
+            options["proxy_command"] = ["/bin/sh", "-c", "exec " + ep.proxy_command]
         if ep.identity_files:
             for path in ep.identity_files:
                 if not Path(path).is_file():
@@ -148,7 +147,18 @@ class AsyncSSHTransport(SSHTransportBase):
             raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: connection refused") from exc
         except (asyncssh.ConnectionLost, ConnectionResetError, BrokenPipeError) as exc:
             raise Dropped(str(exc) or type(exc).__name__) from exc
+        except asyncssh.KeyExchangeFailed as exc:
+            # not a busy server: the two sides share no algorithm (host-key types included);
+            # retrying cannot help, and saying "sshd MaxStartups?" would mislead
+            if client is not None and client.rejection is not None:
+                raise client.rejection from None
+            raise TransportError(
+                ErrorKind.OTHER,
+                f"{ep.describe()}: key exchange failed (no common host-key or kex algorithm?): {exc.reason}",
+            ) from exc
         except asyncssh.DisconnectError as exc:
+            if client is not None and client.rejection is not None:
+                raise client.rejection from None  # we refused its host key; the server then hung up
             raise Dropped(exc.reason) from exc
         except OSError as exc:
             raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: {exc.strerror or exc}") from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runbook.ssh_config import HostResolver
+from runbook.inventory.ssh_config import HostResolver
 from runbook.transports.base import HostKeyPrompt, Transport
 
 SSH_TRANSPORTS = ("asyncssh", "paramiko")

@@ -21,6 +21,9 @@ class KeyStatus(StrEnum):
     UNKNOWN = "unknown"
     CHANGED = "changed"
     REVOKED = "revoked"
+    #: known_hosts trusts a certificate authority for this host: runbook does not check host
+    #: certificates, so it refuses rather than pin a plain key beside the CA line
+    CERT_AUTHORITY = "cert-authority"
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,12 @@ def check(path: str, hostname: str, port: int, keytype: str, blob: bytes) -> Key
     plain = [k for k in keys if k.marker is None]
     if any(k.blob == blob for k in plain):
         return KeyStatus.KNOWN
-    # OpenSSH calls a key "changed" when known_hosts holds another key of the same type
-    if any(k.keytype == keytype for k in plain):
+    if any(k.marker == "@cert-authority" for k in keys):
+        return KeyStatus.CERT_AUTHORITY
+    # Another key is known for this host: of the same type, or of a type the server no longer
+    # offers (the known types are offered first, as OpenSSH does). Either way it is not the
+    # key we know, and --accept-new-host-keys must not add it beside the old one.
+    if plain:
         return KeyStatus.CHANGED
     return KeyStatus.UNKNOWN
 
@@ -143,6 +150,24 @@ def changed_message(name: str, where: str, path: str, keytype: str, fp: str, ent
         f" the server now presents {fp}. Someone may be intercepting the connection;"
         f" refusing to connect. If the host was re-keyed on purpose, remove the old key with"
         f" `ssh-keygen -R '{entry}' -f {path}` and verify the new fingerprint out of band."
+    )
+
+
+def other_type_message(name: str, where: str, path: str, known: list[str], keytype: str, fp: str, entry: str) -> str:
+    return (
+        f"HOST KEY CHANGED for {name} ({where}): {path} holds a {', '.join(sorted(set(known)))} key for it,"
+        f" but the server offers none of those and presents a {keytype} key {fp}. OpenSSH treats this as"
+        f" a changed key; refusing to connect (even with --accept-new-host-keys). If the host was re-keyed"
+        f" on purpose, remove the old key with `ssh-keygen -R '{entry}' -f {path}` and verify the new"
+        f" fingerprint out of band."
+    )
+
+
+def cert_authority_message(name: str, where: str, path: str, fp: str) -> str:
+    return (
+        f"host key for {name} ({where}): {path} trusts a @cert-authority for this host, and runbook does not"
+        f" verify host certificates; refusing to connect rather than pin the plain key {fp} beside the CA"
+        f" line. Add the host's own key to {path} (after checking it out of band) to use runbook here."
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
-from runbook.ssh_config import Endpoint
+from runbook.inventory.ssh_config import Endpoint
 from runbook.transports import known_hosts
 from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream, auth_message
 from runbook.transports.base import ErrorKind, OutputCallback, TransportError
@@ -111,6 +111,13 @@ class ParamikoTransport(SSHTransportBase):
                 ) from exc
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise Dropped(f"jump host connection failed: {exc}") from exc
+        elif ep.proxy_command:
+            import shlex
+
+            try:
+                sock = paramiko.ProxyCommand("/bin/sh -c " + shlex.quote("exec " + ep.proxy_command))
+            except paramiko.ProxyCommandFailure as exc:
+                raise TransportError(ErrorKind.UNREACHABLE, f"{ep.describe()}: ProxyCommand failed: {exc}") from exc
         else:
             try:
                 sock = socket.create_connection((ep.hostname, ep.port), timeout=timeout)

@@ -31,6 +31,26 @@ def _result(event: dict[str, Any]) -> CommandResult:
     )
 
 
+class Recordings:
+    """Recorded step results by key; each key serves its recordings in order, then repeats
+    the last one (shared by the replayed steps and this transport)."""
+
+    def __init__(self) -> None:
+        self._records: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        self._served: dict[tuple[str, str], int] = defaultdict(int)
+
+    def add(self, key: tuple[str, str], event: dict[str, Any]) -> None:
+        self._records[key].append(event)
+
+    def next(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        records = self._records.get(key)
+        if not records:
+            return None
+        index = min(self._served[key], len(records) - 1)
+        self._served[key] += 1
+        return records[index]
+
+
 class ReplayTransport(Transport):
     """Each (host, command) serves its recordings in order, then repeats the last one."""
 
@@ -39,24 +59,14 @@ class ReplayTransport(Transport):
     def __init__(self, events: list[dict[str, Any]], *, speed: float = 0.0):
         #: 0 serves instantly; 1.0 replays at the recorded pace (the demo feels live)
         self.speed = speed
-        self._records: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        self._served: dict[tuple[str, str], int] = defaultdict(int)
+        self._records = Recordings()
         for event in events:
             if event.get("type") == "step-result":
-                self._records[(event["host"], event["command"])].append(event)
+                self._records.add((event["host"], event["command"]), event)
                 # a recorded sudo-wrapped command also answers its plain form
                 plain = event.get("plain_command")
                 if plain and plain != event["command"]:
-                    self._records[(event["host"], plain)].append(event)
-
-    def _next(self, host: Host, command: str) -> dict[str, Any] | None:
-        key = (host.name, command)
-        records = self._records.get(key)
-        if not records:
-            return None
-        index = min(self._served[key], len(records) - 1)
-        self._served[key] += 1
-        return records[index]
+                    self._records.add((event["host"], plain), event)
 
     def connection_state(self, host: Host) -> str:
         return "replayed"
@@ -66,7 +76,7 @@ class ReplayTransport(Transport):
             await asyncio.sleep(min(result.duration_s * self.speed, 5.0))
 
     def _recorded(self, host: Host, command: str) -> CommandResult | None:
-        event = self._next(host, command)
+        event = self._records.next((host.name, command))
         if event is None:
             return None
         if event.get("error"):

@@ -1,4 +1,5 @@
-"""The debrief: the trainee's walk beside the expert's on the tree, the score, missed evidence."""
+"""The debrief: the trainee's walk beside the expert's on the tree, and the training report
+(why the cause was right or not, quoting the output lines, a faster path, the trainee's why)."""
 
 from __future__ import annotations
 
@@ -14,80 +15,43 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 
 from runbook.playbook import Playbook
-from runbook.safety import clean
-from runbook.training.debrief import Row, fmt_duration, rows
-from runbook.training.scoring import Score, score, verdict
+from runbook.training.debrief import Row, rows
+from runbook.training.report import render_training_report
+from runbook.training.scoring import score
 
 
 def tree_table(table_rows: list[Row]) -> Table:
-    """The tree, one node a line, with the trainee's and the expert's step numbers beside it."""
+    """The tree, one node a line, with the trainee's and the expert's run numbers beside it."""
     t = Table(box=None, expand=True, pad_edge=False, show_edge=False)
     t.add_column("Node", ratio=1, no_wrap=True, overflow="ellipsis")
     t.add_column("You", justify="right", width=7)
     t.add_column("Expert", justify="right", width=6)
-    t.add_column("", width=14, no_wrap=True)
+    t.add_column("", width=16, no_wrap=True)
     for r in table_rows:
         style = ""
-        if r.wrong_turn:
+        if r.dead_end or r.pointless:
             style = "bold red"
         elif r.trainee and r.expert:
             style = "green"
-        elif r.expert:
+        elif r.expert or r.expected:
             style = "yellow"
-        elif not r.trainee:
+        elif not r.trainee and not r.chosen:
             style = "dim"
         indent = ("  " * (r.depth - 1) + "└ ") if r.depth else ""
         label = Text(indent, style="dim") + Text(r.node, style=style)
         notes = []
         if r.expected:
             notes.append("■ answer")
-        if r.wrong_turn:
-            notes.append("✗ wrong turn")
-        if r.skipped:
-            notes.append("» skipped")
+        if r.chosen and not r.expected:
+            notes.append("✗ yours")
+        if r.dead_end:
+            notes.append("✗ dead end")
+        if r.pointless:
+            notes.append("∅ no use")
         if r.missed:
             notes.append(f"! {r.missed} missed")
         t.add_row(label, r.trainee, r.expert, Text(" ".join(notes), style=style))
     return t
-
-
-def summary_markdown(s: Score, report: Path | None) -> str:
-    p = s.points
-    lines = [
-        f"# {s.total} / 100",
-        "",
-        f"**{verdict(s)}**",
-        "",
-        f"- Your diagnosis: `{s.diagnosis or '-'}`",
-        f"- The cause: `{s.expected_cause}`",
-        f"- Time to diagnosis: {fmt_duration(s.duration_s)}",
-        "",
-        "| Part | Points |",
-        "|---|---:|",
-        f"| Right cause | {p['cause']} / 50 |",
-        f"| Efficiency ({s.steps} steps, shortest {s.shortest_steps}) | {p['efficiency']} / 30 |",
-        f"| Evidence seen ({s.evidence_seen} of {s.evidence_total}) | {p['evidence']} / 20 |",
-        f"| Wrong turns ({len(s.wrong_turns)}) | {p['wrong_turns']} |",
-        f"| Backtracks ({s.backtracks}) | {p['backtracks']} |",
-        f"| Hints ({len(s.hints)}) | {p['hints']} |",
-        "",
-        "## Evidence you missed",
-        "",
-    ]
-    for f in s.missed:
-        where = f" on `{f['host']}`" if f.get("host") else ""
-        lines.append(f"- **{f['severity']}** at `{f['node']}`{where}: {clean(f['title'])}")
-        if f.get("evidence"):
-            last = clean(f["evidence"]).strip().splitlines()[-1][:160].replace("`", "'")
-            lines.append(f"  `{last}`")
-    if not s.missed:
-        lines.append("- none: you saw every finding on the expert's path")
-    if s.hints:
-        lines += ["", "## Hints used", ""]
-        lines += [f"- level {h['level']} at `{h['node']}`: −{h['cost']} points" for h in s.hints]
-    if report:
-        lines += ["", f"Training report: `{report}`"]
-    return "\n".join(lines)
 
 
 class DebriefScreen(Screen[None]):
@@ -104,8 +68,11 @@ class DebriefScreen(Screen[None]):
 
     def __init__(self, events: list[dict[str, Any]], playbook: Playbook, report: Path | None) -> None:
         super().__init__()
-        self.score = score(events)
+        self.score = score(events, playbook)
         self.rows = rows(playbook, self.score)
+        self.markdown = render_training_report(events, playbook)
+        if report:
+            self.markdown += f"\nTraining report: `{report}`\n"
         self.report = report
 
     def compose(self) -> ComposeResult:
@@ -114,11 +81,11 @@ class DebriefScreen(Screen[None]):
             with VerticalScroll(id="debrief-tree"):
                 yield Static(tree_table(self.rows), id="debrief-table")
             with VerticalScroll(id="debrief-summary"):
-                yield Markdown(summary_markdown(self.score, self.report), id="debrief-md")
+                yield Markdown(self.markdown, id="debrief-md")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "debrief"
         self.query_one("#debrief-tree").border_title = "Your walk beside the expert's"
-        self.query_one("#debrief-summary").border_title = "Score"
+        self.query_one("#debrief-summary").border_title = f"{self.score.total} / 100"
         self.query_one("#debrief-summary").focus()

@@ -163,8 +163,6 @@ def test_messages_from_nginx_source(line, kind, extra):
 
 
 def test_odd_input_is_counted_not_fatal():
-    r = parse_error_log(
-        "junk\n==> /var/log/nginx/error.log <==\n\x00\n2026/13/45 99:99:99 [x] 1#1: y"
-    )
+    r = parse_error_log("junk\n==> /var/log/nginx/error.log <==\n\x00\n2026/13/45 99:99:99 [x] 1#1: y")
     assert r["total"] == 0
     assert r["unparsed"] == 4

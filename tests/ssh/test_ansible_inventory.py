@@ -85,9 +85,12 @@ def test_ini_errors_have_file_and_line(tmp_path, text, line, words):
     assert any(p.startswith(f"{path}:{line}: ") and words in p for p in info.value.problems), info.value.problems
 
 
-def test_yaml_errors_have_file_and_line(tmp_path):
+@pytest.mark.parametrize("reader", ["ansible", "builtin"])
+def test_unknown_yaml_group_key_is_a_warning_as_in_ansible(tmp_path, reader):
     path = tmp_path / "inv.yml"
-    path.write_text("all:\n  children:\n    web:\n      hostz:\n        a: {}\n")
-    with pytest.raises(SourceError) as info:
-        load_inventory(path)
-    assert info.value.problems == [f"{path}:4: web: unknown key 'hostz' (expected hosts, vars or children)"]
+    path.write_text("all:\n  children:\n    web:\n      hostz:\n        a: {}\n      hosts:\n        b: {}\n")
+    inv = load_inventory(path, ansible=reader)
+    assert sorted(inv.hosts) == ["b"]
+    assert any("hostz" in w for w in inv.warnings), inv.warnings
+    if reader == "builtin":
+        assert any(w.startswith(f"{path}:4: ") for w in inv.warnings), inv.warnings

@@ -10,13 +10,7 @@ import pytest
 
 from runbook.journal import read_journal
 from runbook.playbook import load_playbook
-from runbook.training.session import (
-    TrainingSession,
-    build_training_session,
-    pick_scenario,
-    reference_for,
-    scenario_config,
-)
+from runbook.training.session import Training, build_training, pick_scenario, reference_for, scenario_config
 from tests.tui.conftest import settle, wait_for  # noqa: F401 - shared with the TUI tests
 
 
@@ -25,23 +19,29 @@ def _private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 
 
-def training_session(name: str, journal: Path) -> TrainingSession:
+def training(name: str, journal: Path, trainee: str = "ann") -> Training:
     scenario = pick_scenario(name)
     playbook = load_playbook(str(scenario.header["playbook"]))
-    return build_training_session(scenario_config(scenario, str(journal)), reference_for(scenario, playbook))
+    t = build_training(scenario_config(scenario, str(journal)), reference_for(scenario, playbook), trainee)
+    t.session.start()
+    return t
 
 
-def walk(session: TrainingSession, *, until: str | None = None, max_nodes: int = 40) -> None:
-    """Run nodes until the tree holds its conclusion (or the walk reaches `until`)."""
+def investigate(t: Training, nodes: list[str]) -> None:
+    """Run the current node, then each node named, in order (the trainee's choices)."""
 
     async def go() -> None:
-        for _ in range(max_nodes):
-            if session.status != "ready" or session.current == until:
-                return
-            await session.run_current()
+        await t.session.run_current()
+        for node in nodes:
+            t.choose(node)
+            await t.session.run_current()
 
     asyncio.run(go())
 
 
-def events(session: TrainingSession) -> list[dict[str, Any]]:
-    return read_journal(session.journal.path)
+def cite(t: Training, *ids: str) -> list[tuple[str, str | None]]:
+    return [(f.id, f.host) for f in t.uncovered() if f.id in ids]
+
+
+def events(t: Training) -> list[dict[str, Any]]:
+    return read_journal(t.session.journal.path)

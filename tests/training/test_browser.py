@@ -178,3 +178,121 @@ def test_serve_in_headless_chromium(tmp_path: Path) -> None:
         asyncio.run(drive(f"http://127.0.0.1:{port}/", tmp_path / "profile", tmp_path))
     # the served app was a real runbook session: it wrote its journal
     assert list((tmp_path / "xdg").rglob("*.jsonl"))
+
+
+async def type_text(page: Page, text: str) -> None:
+    for ch in text:
+        await page.call("Input.dispatchKeyEvent", type="keyDown", key=ch, text=ch, unmodifiedText=ch)
+        await page.call("Input.dispatchKeyEvent", type="keyUp", key=ch)
+
+
+async def trainee(url: str, profile: Path, name: str, shots: Path) -> str:
+    """One browser: the page, the trainee's name, a step, a diagnosis, the debrief.
+    Returns what the browser was sent before the diagnosis."""
+    import aiohttp
+
+    profile.mkdir()
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--remote-debugging-port=0",
+        "--window-size=1280,900",
+        "about:blank",
+    ]
+    with started(cmd):
+        port_file = profile / "DevToolsActivePort"
+        for _ in range(300):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            await asyncio.sleep(0.1)
+        devtools = port_file.read_text().split()[0]
+        async with aiohttp.ClientSession() as http:
+            targets = await (await http.get(f"http://127.0.0.1:{devtools}/json")).json()
+            target = next(t for t in targets if t["type"] == "page")
+            async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+                page = Page(ws)
+                await page.call("Network.enable")
+                await page.call("Page.navigate", url=url)
+                await page.wait_text("You are paged", timeout=60)
+                await page.wait_text("Users API", timeout=30)
+                await page.call(
+                    "Runtime.evaluate", expression="document.querySelector('.xterm-helper-textarea').focus()"
+                )
+                await type_text(page, name)
+                mark = len(page.frames)
+                await page.key("Enter", 13)
+                await page.wait_text("on call for", since=mark, timeout=60)
+                await page.screenshot(shots / f"{name}-main.png")
+                mark = len(page.frames)
+                await type_text(page, "r")
+                await page.wait_text("Where do you look next?", since=mark, timeout=60)
+                await page.key("Escape", 27)
+                await asyncio.sleep(0.6)  # a letter right after Escape would read as alt+letter
+                before = page.text()
+                mark = len(page.frames)
+                await type_text(page, "d")
+                await page.wait_text("Your diagnosis", since=mark, timeout=60)
+                await type_text(page, "1")
+                for _ in range(3):  # cause -> hosts -> evidence -> why
+                    await page.key("Enter", 13)
+                    await asyncio.sleep(0.3)
+                await type_text(page, f"{name} thinks so")
+                mark = len(page.frames)
+                await page.key("Enter", 13)
+                await page.wait_text("/ 100", since=mark, timeout=60)
+                await page.screenshot(shots / f"{name}-debrief.png")
+                page.reader.cancel()
+                return before
+    raise AssertionError("unreachable")
+
+
+def test_two_trainees_in_two_browsers_at_once(tmp_path: Path) -> None:
+    from runbook.journal import read_journal
+    from runbook.training.session import pick_scenario
+    from runbook.training.summary import class_summary
+    from tests.training.leaks import leaks_of
+
+    port = free_port()
+    data = tmp_path / "xdg"
+    env = {**os.environ, "XDG_DATA_HOME": str(data)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "runbook",
+        "serve",
+        "--train",
+        "granite-owl",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with started(cmd, cwd=ROOT, env=env) as server:
+        wait_port(port, server)
+        url = f"http://127.0.0.1:{port}/"
+
+        async def both() -> list[str]:
+            return await asyncio.gather(
+                trainee(url, tmp_path / "ann", "Ann", tmp_path), trainee(url, tmp_path / "bob", "Bob", tmp_path)
+            )
+
+        seen = asyncio.run(both())
+        time.sleep(1)
+    journals = [p for p in data.rglob("*.jsonl")]
+    starts = [next(e for e in read_journal(p) if e["type"] == "training-start") for p in journals]
+    assert sorted(s["trainee"] for s in starts) == ["Ann", "Bob"]  # each browser its own session
+    diagnoses = [e for p in journals for e in read_journal(p) if e["type"] == "diagnosis"]
+    assert sorted(d["why"] for d in diagnoses) == ["Ann thinks so", "Bob thinks so"]
+    # nothing in the browser gave the answer away before the diagnosis
+    for secret in leaks_of(pick_scenario("granite-owl")):
+        assert all(secret not in text for text in seen), secret
+    assert all("Granite Owl" in text and "Users API" in text for text in seen)
+    summary = class_summary(data)
+    assert "| Ann | Granite Owl |" in summary and "| Bob | Granite Owl |" in summary

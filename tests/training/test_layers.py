@@ -14,6 +14,11 @@ MODULES = [
     "runbook.training.report",
     "runbook.training.scoring",
     "runbook.training.session",
+    "runbook.training.evidence",
+    "runbook.training.simclock",
+    "runbook.training.summary",
+    "runbook.training.exercises",
+    "runbook.training.record",
 ]
 
 
@@ -23,7 +28,7 @@ def test_training_never_imports_textual_or_rich() -> None:
         + "".join(f"import {m}\n" for m in MODULES)
         + "from runbook.training.cli import main\n"
         + "import argparse\n"
-        + "assert main(argparse.Namespace(list=True, lab=False, scenario=None)) == 0\n"
+        + "assert main(argparse.Namespace(list=True, lab=False, scenario=None, summary=None)) == 0\n"
         + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         + "print('BAD:' + ','.join(bad))\n"
     )

@@ -12,7 +12,7 @@ import pytest
 from runbook.journal import read_journal
 from runbook.training.cli import live_fire
 from runbook.training.scoring import score
-from runbook.training.session import build_training_session
+from runbook.training.session import build_training
 
 pytestmark = [pytest.mark.lab, pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the live lab)")]
 
@@ -23,23 +23,24 @@ def test_live_fire_walk_on_the_lab(tmp_path: Path) -> None:
     if problem := requirements_problem():
         pytest.skip(f"live lab unavailable: {problem}")
     journal = tmp_path / "j.jsonl"
-    # seed 3 picks dns-down: a fault with no shipped recording (the reference is the shortest path)
+    # seed 3 picks dns-down (recorded as an exercise: the reference is its expert walk)
     with live_fire(random.Random(3), str(journal)) as (cfg, reference):
         assert reference.lab and reference.expected_cause
-        session = build_training_session(cfg, reference)
+        t = build_training(cfg, reference, "live trainee")
+        session = t.session
 
         async def walk() -> None:
             session.start()
-            for _ in range(30):
-                if session.status != "ready":
-                    break
+            await session.run_current()
+            for node in reference.expert_runs[1:] or ["backend-health", "gateway-log"]:
+                t.choose(node)
                 await session.run_current()
 
         asyncio.run(walk())
-        # the tree found the hidden fault over SSH, and kept it hidden until the diagnosis
-        assert session.status == "diagnose", session.unresolved_reason
-        assert session.conclusion is None
-        session.diagnose(reference.expected_cause)
+        # the gate held every branch: the engine never moved, nothing concluded over SSH
+        assert session.status == "decide" and session.conclusion is None
+        assert not any(e["type"] == "branch" and "trainee" not in e["reason"] for e in read_journal(journal))
+        t.diagnose(reference.expected_cause, reference.expected_hosts, [], "seen live")
         assert session.conclusion and session.conclusion["cause"] == reference.expected_cause
         session.finish()
         asyncio.run(session.close())
@@ -47,4 +48,5 @@ def test_live_fire_walk_on_the_lab(tmp_path: Path) -> None:
     start = next(e for e in events if e["type"] == "session-start")
     assert start["mode"] == "live" and start["transport"] == "asyncssh"
     assert any(e["type"] == "step-result" and e["host"] == "app1" and not e.get("error") for e in events)
-    assert score(events).correct
+    s = score(events)
+    assert s.correct and s.hosts_right

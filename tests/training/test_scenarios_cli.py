@@ -11,10 +11,12 @@ import pytest
 from runbook.journal import Journal
 from runbook.scenario import parse_scenario, shipped_scenarios
 from runbook.training import cli as train_cli
+from runbook.training.exercises import DIFFICULTIES
 from runbook.training.from_journal import journal_to_scenario
-from runbook.training.session import check_scenario
+from runbook.training.session import check_scenario, training_scenarios
 from runbook.yamlsource import SourceError
 from tests.conftest import runbook_cmd
+from tests.training.leaks import leaks_of
 
 SECRET_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcHMifQ.c2lnbmF0dXJlLXNlY3JldA"
 PRIVATE_KEY = (
@@ -24,14 +26,31 @@ PRIVATE_KEY = (
 )
 
 
-def test_train_list_names_first_one_per_line() -> None:
+def test_train_list_shows_codename_difficulty_duration_and_nothing_that_answers() -> None:
     result = runbook_cmd("train", "--list")
     assert result.returncode == 0, result.stderr
-    names = [line.split("\t")[0] for line in result.stdout.splitlines()]
-    assert names == [s.name for s in shipped_scenarios()]
-    assert "firewall" in names and "demo" in names
-    # the list must not give the answers away
-    assert "network-blocked" not in result.stdout
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    pool = training_scenarios()
+    assert len(rows) == len(pool) >= 12
+    assert sorted(r[0] for r in rows) == sorted(s.header["codename"] for s in pool)
+    assert all(r[1] in DIFFICULTIES and r[2].startswith("~") and r[2].endswith("min") for r in rows)
+    for s in pool:  # no title, fault, cause or conclusion: not even a word of them
+        for secret in leaks_of(s):
+            assert secret not in result.stdout, (s.name, secret)
+    assert "demo" not in result.stdout
+
+
+def test_training_set_has_healthy_two_fault_and_every_difficulty() -> None:
+    pool = training_scenarios()
+    causes = [s.header["expected_cause"] for s in pool]
+    assert causes.count("no-fault-found") >= 2
+    two = [s for s in pool if len(s.header.get("faults") or []) == 2]
+    assert len(two) >= 2 and all(s.header.get("teaching") for s in two)
+    assert {s.header["difficulty"] for s in pool} == set(DIFFICULTIES)
+    # a trainee may look anywhere: every investigation node has a recording
+    for s in pool:
+        swept = {e["node"] for e in s.events if e["type"] == "sweep-result"}
+        assert {"backend-health", "gateway-log", "firewall", "load-probe"} <= swept, s.name
 
 
 def test_every_shipped_scenario_can_train() -> None:
@@ -67,7 +86,7 @@ def test_scenario_with_an_unknown_cause_cannot_train(tmp_path: Path) -> None:
 
 def test_train_lab_refused_without_root(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    code = train_cli.main(train_cli.argparse.Namespace(scenario=None, list=False, lab=True))
+    code = train_cli.main(train_cli.argparse.Namespace(scenario=None, list=False, lab=True, summary=None))
     assert code == 2
     assert "needs root" in capsys.readouterr().err
 
@@ -142,3 +161,22 @@ def test_from_journal_needs_a_conclusion(tmp_path: Path) -> None:
         journal_to_scenario(journal, tmp_path / "x.jsonl")
     result = runbook_cmd("scenario", "from-journal", str(journal), "-o", str(tmp_path / "x.jsonl"))
     assert result.returncode == 2 and f"{journal}:1:" in result.stderr
+
+
+def test_train_summary_command_over_a_room(tmp_path: Path) -> None:
+    from runbook.playbook import load_playbook
+    from runbook.training.report import write_training_report
+    from tests.training.conftest import cite, events, investigate, training
+
+    playbook = load_playbook("502-bad-gateway")
+    for who, cause in (("ann", "backend-down"), ("bob", "dns-failure")):
+        t = training("granite-owl", tmp_path / f"{who}.jsonl", trainee=who)
+        investigate(t, ["backend-health"])
+        t.diagnose(cause, ["app2"], cite(t, "backend_not_running"))
+        write_training_report(events(t), tmp_path / "room" / f"{who}.training.md", playbook)
+    result = runbook_cmd("train", "--summary", str(tmp_path / "room"))
+    assert result.returncode == 0, result.stderr
+    assert "| ann | Granite Owl |" in result.stdout and "| bob | Granite Owl | 0 | wrong (dns-failure)" in result.stdout
+    assert "1 of 2 right cause" in result.stdout and "wrong causes named: dns-failure ×1" in result.stdout
+    empty = runbook_cmd("train", "--summary", str(tmp_path / "nobody"))
+    assert empty.returncode == 0 and "no training reports" in empty.stdout

@@ -1,147 +1,172 @@
-"""Scoring is a pure function of the training journal: real replayed walks, then the journal alone."""
+"""The training policy without the TUI: the gate, the diagnosis, scoring, hints, the debrief."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from runbook.playbook import load_playbook
-from runbook.training.hints import HINT_COSTS
-from runbook.training.reference import build_reference, shortest_path, walked_path
-from runbook.training.report import render_training_report
-from runbook.training.scoring import POINTS_CAUSE, score
+from runbook.training.debrief import lessons
+from runbook.training.report import render_training_report, summary_record, write_training_report
+from runbook.training.scoring import score
+from runbook.training.summary import class_summary
 
-from .conftest import events, training_session, walk
+from .conftest import cite, events, investigate, training
 
-
-def test_right_diagnosis_after_the_held_conclusion(tmp_path: Path) -> None:
-    s = training_session("firewall", tmp_path / "j.jsonl")
-    s.start()
-    walk(s)
-    assert s.status == "diagnose" and s.conclusion is None  # held: nothing revealed yet
-    assert not any(e["type"] == "conclusion" for e in events(s))
-    s.diagnose("network-blocked")
-    s.finish()
-    result = score(events(s))
-    assert result.correct and result.diagnosis == "network-blocked"
-    assert result.points["cause"] == POINTS_CAUSE
-    assert result.held
-    assert result.wrong_turns == [] and result.backtracks == 0 and result.missed == []
-    assert result.trainee_path == result.expert_path[:-1]
-    assert result.total == 100
-    # the conclusion is revealed (and journalled) only after the diagnosis
-    kinds = [e["type"] for e in events(s)]
-    assert kinds.index("diagnosis") < kinds.index("conclusion")
+PLAYBOOK = load_playbook("502-bad-gateway")
 
 
-def test_wrong_diagnosis_scores_no_cause_points(tmp_path: Path) -> None:
-    s = training_session("firewall", tmp_path / "j.jsonl")
-    s.start()
-    walk(s)
-    s.diagnose("dns-failure")
-    result = score(events(s))
-    assert not result.correct
-    assert result.points["cause"] == 0
-    assert result.total == 50  # efficiency and evidence intact
-    assert "Wrong cause" in render_training_report(events(s))
+def test_the_engine_never_branches_under_the_gate(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    s = t.session
+
+    async def press_run(n: int) -> None:
+        for _ in range(n):
+            await s.run_current()
+
+    asyncio.run(press_run(5))
+    assert s.current == "symptom" and s.status == "decide" and s.path == ["symptom"]
+    kinds = [e["type"] for e in events(t)]
+    assert "branch" not in kinds and "conclusion" not in kinds
+    assert kinds.count("step-result") == 1  # run again in DECIDE runs nothing
+    sc = score(events(t), PLAYBOOK)
+    assert not sc.scored and sc.total == 0
 
 
-def test_hints_cost_points_and_stop_after_three(tmp_path: Path) -> None:
-    s = training_session("backend-down", tmp_path / "j.jsonl")
-    s.start()
-    texts = [s.hint() for _ in range(4)]
-    assert texts[3] is None
-    assert [h.level for h in texts[:3]] == [1, 2, 3]
-    assert "Why this step" in texts[0].text
-    # level 2 quotes what the recording found at this node
-    assert "recorded incident" in texts[1].text
-    walk(s)
-    s.diagnose("backend-down")
-    result = score(events(s))
-    assert result.hint_cost == sum(HINT_COSTS.values())
-    assert result.points["hints"] == -sum(HINT_COSTS.values())
-    assert result.total == 100 - sum(HINT_COSTS.values())
+def test_conclusions_are_not_among_the_choices(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    nodes = [c.node for c in t.choices()]
+    assert "backend-health" in nodes and "firewall" in nodes
+    assert not [n for n in nodes if PLAYBOOK.nodes[n].conclusion or PLAYBOOK.nodes[n].unresolved]
+    with pytest.raises(ValueError, match="not a node to investigate"):
+        t.choose("cause-backend-down")
 
 
-def test_hint_names_the_recorded_findings_and_never_the_cause(tmp_path: Path) -> None:
-    s = training_session("backend-down", tmp_path / "j.jsonl")
-    s.start()
-    walk(s, until="backend-health")
-    assert s.current == "backend-health"
-    hints = [s.hint() for _ in range(3)]
-    recorded = [f["title"] for f in s.reference.findings_at("backend-health") if f["severity"] != "info"]
-    assert recorded and all(title in hints[1].text for title in recorded)
-    for h in hints:
-        assert "backend-down" not in h.text and "cause-" not in h.text
+def test_right_cause_hosts_and_evidence_score_full_marks_on_the_expert_path(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, ["backend-health"])
+    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running"), "no app process on app2")
+    sc = score(events(t), PLAYBOOK)
+    assert sc.correct and sc.hosts_right and not sc.unsupported
+    assert sc.points["cause"] == 40 and sc.points["hosts"] == 15 and sc.points["evidence"] == 15
+    assert sc.points["steps"] == 15 and sc.points["time"] == 15 and sc.total == 100
+    # the session then concludes on the trainee's cause, like any incident
+    assert t.session.conclusion and t.session.conclusion["cause"] == "backend-down"
 
 
-def test_skipping_misses_evidence_and_early_diagnosis(tmp_path: Path) -> None:
-    s = training_session("backend-down", tmp_path / "j.jsonl")
-    s.start()
-    walk(s, until="backend-health")
-    s.skip("trainee skipped")  # the default branch: off the expert path
-    assert s.current == "gateway-log"
-    s.diagnose("backend-overloaded")  # committed before the tree concluded
-    result = score(events(s))
-    assert not result.held and not result.correct
-    assert result.skipped == ["backend-health"]
-    assert result.wrong_turns == ["gateway-log"]
-    missed = {(f["node"], f["id"]) for f in result.missed}
-    assert missed and all(node == "backend-health" for node, _ in missed)
-    assert result.points["evidence"] < 20
-    assert result.points["wrong_turns"] < 0
+def test_wrong_hosts_cost_the_host_points(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, ["backend-health"])
+    t.diagnose("backend-down", ["app1", "app2"], cite(t, "backend_not_running"))
+    sc = score(events(t), PLAYBOOK)
+    assert sc.correct and not sc.hosts_right and sc.points["hosts"] == 0
 
 
-def test_backtrack_and_wrong_turn_from_an_override(tmp_path: Path) -> None:
-    s = training_session("backend-down", tmp_path / "j.jsonl")
-    s.start()
-    walk(s, until="backend-health")
-    s.override(goto="upstream-dns", reason="I think it is DNS")
-    assert s.current == "upstream-dns"
-    assert s.path == ["symptom", "upstream-dns"]  # the branch symptom -> backend-health was overridden
-    s.back("symptom")
-    walk(s)
-    assert s.status == "diagnose"
-    s.diagnose("backend-down")
-    result = score(events(s))
-    assert result.correct
-    assert result.wrong_turns == ["upstream-dns"]
-    assert result.backtracks == 1 and result.overrides == 1
-    assert result.trainee_visits.count("symptom") == 2
-    assert result.total < 100 and result.points["efficiency"] < 30
+def test_cited_evidence_that_does_not_support_the_cause(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, ["backend-health"])
+    # CPU busy supports no conclusion of backend-down; the stopped service does
+    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running", "backend_cpu_high"))
+    sc = score(events(t), PLAYBOOK)
+    assert {c["id"] for c in sc.unsupported} == {"backend_cpu_high"}
+    assert 0 < sc.points["evidence"] < 15
 
 
-def test_score_without_a_diagnosis(tmp_path: Path) -> None:
-    s = training_session("healthy", tmp_path / "j.jsonl")
-    s.start()
-    result = score(events(s))
-    assert result.diagnosis is None and result.points["cause"] == 0 and result.points["efficiency"] == 0
-    with pytest.raises(ValueError):
-        s.diagnose("not-a-cause")
+def test_evidence_never_uncovered_cannot_be_cited(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, [])  # the symptom only: the stopped service was never looked at
+    with pytest.raises(ValueError, match="never uncovered"):
+        t.diagnose("backend-down", ["app2"], [("backend_not_running", "app2")])
+    assert not t.committed
 
 
-def test_not_a_training_journal() -> None:
-    with pytest.raises(ValueError, match="training-start"):
-        score([{"type": "session-start", "ts": "2026-01-01T00:00:00Z"}])
+def test_wrong_cause_debrief_quotes_what_rules_it_out_and_what_points_right(tmp_path: Path) -> None:
+    t = training("birch-otter", tmp_path / "j.jsonl")  # a firewall drops the gateway's packets to app2
+    investigate(t, ["backend-health", "gateway-log"])
+    t.diagnose("backend-down", ["app2"], cite(t, "log_connect_timeout"), "app2 must be down")
+    ev = events(t)
+    sc = score(ev, PLAYBOOK)
+    assert not sc.correct and sc.points["cause"] == 0
+    les = lessons(ev, PLAYBOOK, sc)
+    # app2 answers its own health check: it is not down
+    assert any(q.id == "backend_healthy" and q.host == "app2" and q.lines for q in les.against)
+    assert les.pointing and all(q.lines for q in les.pointing)
+    report = render_training_report(ev, PLAYBOOK)
+    assert "Why `backend-down` is not it" in report and "app2 must be down" in report
+    for q in les.against[:1] + les.pointing[:1]:
+        assert q.lines[0] in report  # the output line itself
+    assert "A faster path" in report
 
 
-def test_paths() -> None:
-    pb = load_playbook("502-bad-gateway")
-    path = shortest_path(pb, "cause-backend-down")
-    assert path == ["symptom", "backend-health", "cause-backend-down"]
-    # by cause alone: the nearest conclusion naming it
-    assert shortest_path(pb, None, "backend-down")[-1] == "cause-backend-down"
-    walked = walked_path(
-        [
-            {"type": "node-enter", "node": "a"},
-            {"type": "node-enter", "node": "b"},
-            {"type": "node-enter", "node": "c"},
-            {"type": "back", "to": "b"},
-            {"type": "node-enter", "node": "b"},
-            {"type": "node-enter", "node": "d"},
-        ]
+def test_dead_ends_and_checks_that_could_not_matter(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, ["firewall", "backend-health", "backend-health", "load-probe"])
+    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running"))
+    sc = score(events(t), PLAYBOOK)
+    assert sc.dead_ends == ["firewall"]
+    assert sc.pointless == ["backend-health", "load-probe"]  # a repeat; then a check after the evidence
+    assert sc.points["dead_ends"] == -3 and sc.points["pointless"] == -4
+    assert sc.steps == 5 and sc.time_s > sc.expert_time_s
+
+
+def test_hints_cost_and_each_adds_what_the_screen_does_not_show(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, [])
+    on_screen = " ".join(f.title for f in t.uncovered()) + " ".join(c.title for c in t.choices())
+    texts = []
+    for _ in range(3):
+        h = t.hint()
+        assert h is not None and h.text not in on_screen and h.text not in texts
+        texts.append(h.text)
+    assert t.hint() is None
+    assert "backend-health" in texts[0]  # where the evidence is
+    assert texts[1].startswith("The incident's evidence rules out") and "backend-down" not in texts[1]
+    assert "app2" in texts[2]
+    investigate(t, ["backend-health"])
+    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running"))
+    sc = score(events(t), PLAYBOOK)
+    assert sc.points["hints"] == -(4 + 6 + 8) and sc.total == 100 - 18 - sc.points["time"] * 0 - (
+        15 - sc.points["time"]
     )
-    assert walked == ["a", "b", "d"]
-    ref = build_reference(pb, name="x", header={"expected_cause": "dns-failure"}, lab=True)
-    assert ref.expert_path == ref.shortest_path and ref.expected_node == ref.shortest_path[-1]
+
+
+def test_healthy_exercise_answer_is_no_fault(tmp_path: Path) -> None:
+    t = training("amber-heron", tmp_path / "j.jsonl")
+    investigate(t, ["backend-health", "load-probe"])
+    t.diagnose("no-fault-found", [], cite(t, "gw_ok", "load_clean"))
+    sc = score(events(t), PLAYBOOK)
+    assert sc.correct and sc.hosts_right and sc.points["hosts"] == 15 and sc.points["evidence"] == 15
+
+
+def test_two_fault_debrief_tells_what_the_first_fault_hides(tmp_path: Path) -> None:
+    t = training("teal-magpie", tmp_path / "j.jsonl")
+    investigate(t, ["backend-health"])
+    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running"))
+    report = render_training_report(events(t), PLAYBOOK)
+    assert "What this incident teaches" in report and "8081" in report
+
+
+def test_class_summary_over_a_room(tmp_path: Path) -> None:
+    room = tmp_path / "room"
+    for who, cause in (("ann", "backend-down"), ("bob", "network-blocked"), ("cy", "network-blocked")):
+        t = training("granite-owl", tmp_path / f"{who}.jsonl", trainee=who)
+        investigate(t, ["firewall", "backend-health"])
+        t.diagnose(cause, ["app2"], cite(t, "backend_not_running"))
+        write_training_report(events(t), room / f"{who}.training.md", PLAYBOOK)
+        assert summary_record(events(t), PLAYBOOK)["trainee"] == who
+    text = class_summary(room)
+    assert "| ann | Granite Owl |" in text and "| bob | Granite Owl |" in text
+    assert "1 of 3 right cause" in text
+    assert "wrong causes named: network-blocked ×2" in text
+    assert "common dead ends: firewall ×3" in text
+
+
+def test_a_lucky_guess_earns_nothing_for_speed(tmp_path: Path) -> None:
+    t = training("granite-owl", tmp_path / "j.jsonl")
+    investigate(t, [])  # only the symptom, then the right cause with nothing to show for it
+    t.diagnose("backend-down", ["app2"], [])
+    sc = score(events(t), PLAYBOOK)
+    assert sc.correct and sc.points["steps"] == 0 and sc.points["time"] == 0 and sc.points["evidence"] == 0
+    assert sc.total == 40 + 15

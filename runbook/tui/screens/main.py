@@ -314,7 +314,7 @@ class MainScreen(Screen[None]):
         s = self.session
         status: str = s.status
         ran = s.current
-        pause = self.pause_on_result and not s.options.hide_conclusions and not auto
+        pause = self.pause_on_result and s.gate is None and not auto  # training (a gate) keeps its flow
         self._stepping = pause
         while True:
             ran = s.current

@@ -1,18 +1,17 @@
 """Hosts and roles: the YAML inventory of DESIGN.md.
 
 `load_inventory` accepts the YAML inventory; `~/.ssh/config` aliases and Ansible inventories
-are resolved by `runbook.ssh_config` / `runbook.ansible_inventory` when present.
+are resolved by `runbook.inventory.ssh_config` / `runbook.inventory.ansible_static` when present.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from runbook.yamlsource import SourceError, YamlSource, load_yaml, pydantic_problems
+from runbook.yamlsource import SourceError, YamlSource, pydantic_problems
 
 LOCAL = "local"
 
@@ -62,6 +61,13 @@ class Host(BaseModel):
     password_env: str | None = None
     sudo: bool | None = None
     connect_timeout: float = 10.0
+    #: where each value came from (field -> "file:line", "group web", ...), for `runbook inventory`
+    origin: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+    # the inventory's other hosts, so `jump: gw1` resolves to the inventory host gw1
+    _peers: dict[str, Host] | None = PrivateAttr(default=None)
+
+    def peer(self, name: str) -> Host | None:
+        return self._peers.get(name) if self._peers else None
 
     @property
     def is_local(self) -> bool:
@@ -75,6 +81,16 @@ class Inventory(BaseModel):
     hosts: dict[str, Host] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     source: str | None = None
+    #: how it was read: "runbook", "ansible-inventory", "ansible (built-in reader)"
+    reader: str = "runbook"
+    warnings: list[str] = Field(default_factory=list)
+
+    def model_post_init(self, __context: Any) -> None:
+        for h in self.hosts.values():
+            h._peers = self.hosts
+
+    def resolver(self, name: str) -> Host | None:
+        return self.hosts.get(name)
 
     def with_role(self, role: str) -> list[Host]:
         if role == LOCAL:
@@ -132,8 +148,12 @@ def inventory_from_source(source: YamlSource) -> Inventory:
         if merged.get("jump") and merged["jump"] not in parsed.hosts:
             # a jump may also be user@host:port or an ssh_config alias; keep it as given
             pass
+        origin = {k: source.where(("hosts", name, k)) for k in merged if k != "vars"}
+        origin.setdefault("address", source.where(("hosts", name)))
+        origin.update({k: source.where(("defaults", k)) for k in defaults if k not in spec.model_fields_set})
+        origin["roles"] = source.where(("hosts", name, "roles")) if spec.roles else "no roles"
         try:
-            hosts[name] = Host(name=name, **merged)
+            hosts[name] = Host(name=name, origin=origin, **merged)
         except ValidationError as exc:
             problems += pydantic_problems(source, exc, ("hosts", name))
     if problems:
@@ -141,29 +161,3 @@ def inventory_from_source(source: YamlSource) -> Inventory:
     if not hosts:
         raise SourceError([f"{source.where(('hosts',))}: the inventory names no hosts"])
     return Inventory(hosts=hosts, vars=parsed.vars, source=source.path)
-
-
-def load_inventory(path: str | Path) -> Inventory:
-    """Load an inventory file; errors are SourceError with file:line messages."""
-    path = Path(path)
-    text = None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SourceError([f"{path}:1: cannot read inventory: {exc.strerror or exc}"]) from exc
-    # Ansible INI inventories are recognised by their suffix or their [group] headers (which
-    # may come after ungrouped hosts, so not only on the first line).
-    stripped = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("#", ";"))]
-    is_ini = path.suffix.lower() in (".ini", ".cfg") or any(
-        re.fullmatch(r"\[[\w.-]+(:(vars|children))?\]", ln) for ln in stripped
-    )
-    if stripped and is_ini:
-        from runbook.ansible_inventory import load_ansible_ini
-
-        return load_ansible_ini(path, text)
-    source = load_yaml(path, text)
-    if isinstance(source.data, dict) and "all" in source.data and "hosts" not in source.data:
-        from runbook.ansible_inventory import load_ansible_yaml
-
-        return load_ansible_yaml(source)
-    return inventory_from_source(source)

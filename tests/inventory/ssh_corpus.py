@@ -1,0 +1,165 @@
+"""ssh_config cases for the differential tests: (id, files, host, command line).
+
+`files` maps a file name to its text; `{d}` is the case's directory. The first file is the
+config passed with -F. The command line is what an inventory would pass (user, port, jump,
+known_hosts). The expected answer is never written here: `ssh -G` gives it at test time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Case = tuple[str, dict[str, str], str, dict[str, Any]]
+
+C = "config"
+
+CASES: list[Case] = [
+    # --- the disagreements issue 14 lists ---
+    ("trailing-comment-user", {C: "Host a\n  User alice  # note\n  HostName 10.0.0.1 # there\n"}, "a", {}),
+    ("trailing-comment-port", {C: "Host a\n  Port 2222 # ssh\n"}, "a", {}),
+    ("comment-only-lines", {C: "# top\nHost a # web\n  # inside\n  User bob\n"}, "a", {}),
+    (
+        "include-top",
+        {C: "Include {d}/inc\nHost a\n  User late\n", "inc": "Host a\n  User early\n  Port 2201\n"},
+        "a",
+        {},
+    ),
+    (
+        "include-in-host",
+        {C: "Host a\n  Include {d}/inc\nHost b\n  User bee\n", "inc": "User incl\nPort 2202\n"},
+        "a",
+        {},
+    ),
+    ("include-in-other-host", {C: "Host b\n  Include {d}/inc\n", "inc": "User incl\nPort 2202\n"}, "a", {}),
+    (
+        "include-glob",
+        {
+            C: "Include {d}/conf.d/*.conf\n",
+            "conf.d/20-b.conf": "Host a\n  Port 2220\n",
+            "conf.d/10-a.conf": "Host a\n  Port 2210\n  User ten\n",
+        },
+        "a",
+        {},
+    ),
+    ("include-glob-nomatch", {C: "Include {d}/none/*.conf\nHost a\n  User u\n"}, "a", {}),
+    (
+        "include-match-state",
+        {C: "Host a\n  Include {d}/inc\n  User after\n", "inc": "Match host zzz\n  Port 1\n"},
+        "a",
+        {},
+    ),
+    ("include-nested", {C: "Include {d}/one\n", "one": "Include {d}/two\n", "two": "Host *\n  User deep\n"}, "a", {}),
+    ("match-host-equals", {C: "Match host=a\n  User eq\n"}, "a", {}),
+    ("match-host-space", {C: "Match host a\n  User sp\n"}, "a", {}),
+    ("match-host-list", {C: "Match host x,a,y\n  Port 2300\n"}, "a", {}),
+    ("match-host-negated", {C: "Match !host a\n  User not-a\nMatch all\n  User fallback\n"}, "a", {}),
+    (
+        "match-host-after-hostname",
+        {C: "Host a\n  HostName real.example\nMatch host real.example\n  Port 2400\n"},
+        "a",
+        {},
+    ),
+    ("match-originalhost", {C: "Host a\n  HostName real.example\nMatch originalhost a\n  User orig\n"}, "a", {}),
+    ("match-user", {C: "Host a\n  User deploy\nMatch user deploy\n  Port 2500\n"}, "a", {}),
+    ("match-localuser", {C: "Match localuser root,runner,*\n  Port 2501\n"}, "a", {}),
+    ("match-exec-true", {C: "Match exec true\n  User ex\n"}, "a", {}),
+    ("match-exec-false", {C: "Match exec false\n  User ex\nHost *\n  User other\n"}, "a", {}),
+    ("match-exec-token", {C: 'Match exec "test %h = a"\n  Port 2502\n'}, "a", {}),
+    ("match-all", {C: "Match all\n  User everyone\n"}, "a", {}),
+    ("match-final", {C: "Host a\n  HostName b.example\nMatch final host b.example\n  User fin\n"}, "a", {}),
+    ("match-canonical-neg", {C: "Match !canonical\n  User nc\n"}, "a", {}),
+    ("match-host-and-user", {C: "Host a\n  User ops\nMatch host a user ops\n  Port 2503\n"}, "a", {}),
+    ("proxycommand-before-proxyjump", {C: "Host a\n  ProxyCommand nc %h %p\n  ProxyJump gw\n"}, "a", {}),
+    ("proxyjump-before-proxycommand", {C: "Host a\n  ProxyJump gw\n  ProxyCommand nc %h %p\n"}, "a", {}),
+    ("proxyjump-none", {C: "Host a\n  ProxyJump none\nHost *\n  ProxyJump gw\n"}, "a", {}),
+    ("proxycommand-none", {C: "Host a\n  ProxyCommand none\nHost *\n  ProxyJump gw\n"}, "a", {}),
+    ("proxyjump-list", {C: "Host a\n  ProxyJump u1@j1:2201,j2\n"}, "a", {}),
+    ("proxyjump-uri", {C: "Host a\n  ProxyJump ssh://ops@j1:2222\n"}, "a", {}),
+    ("proxyjump-numeric", {C: "Host a\n  ProxyJump root@10.0.0.9:2222\n"}, "a", {}),
+    ("proxyjump-explicit-22", {C: "Host a\n  ProxyJump jj:22\nHost jj\n  Port 2222\n"}, "a", {}),
+    ("proxyjump-comment", {C: "Host a\n  ProxyJump gw # bastion\n"}, "a", {}),
+    ("port-service-name", {C: "Host a\n  Port ssh\n"}, "a", {}),
+    ("port-http-name", {C: "Host a\n  Port http\n"}, "a", {}),
+    ("explicit-port-22", {C: "Host a\n  Port 2222\n"}, "a", {"port": 22}),
+    ("cmdline-port-wins", {C: "Host a\n  Port 2222\n"}, "a", {"port": 2600}),
+    ("cmdline-user-wins", {C: "Host a\n  User cfg\n"}, "a", {"user": "inv"}),
+    ("cmdline-jump", {C: "Host a\n  ProxyJump cfg-gw\n"}, "a", {"jump": "inv-gw:2022"}),
+    ("cmdline-jump-none", {C: "Host a\n  ProxyCommand nc %h %p\n"}, "a", {"jump": "none"}),
+    ("cmdline-known-hosts", {C: "Host a\n  UserKnownHostsFile /cfg/kh\n"}, "a", {"user_known_hosts": "/inv/kh"}),
+    ("first-value-wins", {C: "Host a\n  User first\n  User second\nHost *\n  User third\n"}, "a", {}),
+    ("host-star-top", {C: "Host *\n  User star\n  Port 2700\nHost a\n  User a-user\n  Port 2701\n"}, "a", {}),
+    ("host-star-bottom", {C: "Host a\n  User a-user\nHost *\n  User star\n  Port 2702\n"}, "a", {}),
+    ("negated-pattern", {C: "Host * !a\n  User not-a\nHost *\n  User any\n"}, "a", {}),
+    ("negated-pattern-other", {C: "Host * !b\n  User not-b\n"}, "a", {}),
+    ("negated-only", {C: "Host !a\n  User never\n"}, "b", {}),
+    ("wildcards", {C: "Host web-?? db*\n  User w\n"}, "web-01", {}),
+    ("wildcards-miss", {C: "Host web-??\n  User w\n"}, "web-001", {}),
+    ("comma-literal-in-host", {C: "Host a,b\n  User comma\n"}, "a", {}),
+    ("hostname-token", {C: "Host a\n  HostName %h.internal.example\n"}, "a", {}),
+    ("hostname-percent", {C: "Host a\n  HostName 100%%.example\n"}, "a", {}),
+    ("hostname-uppercase", {C: "Host a\n  HostName WEB.Example.COM\n"}, "a", {}),
+    (
+        "identity-tokens",
+        {C: "Host a\n  HostName h.example\n  Port 2222\n  User bob\n  IdentityFile ~/.ssh/id_%h_%p_%n_%r\n"},
+        "a",
+        {},
+    ),
+    ("identity-percent-escape", {C: "Host a\n  IdentityFile /keys/100%%_%u\n"}, "a", {}),
+    ("identity-accumulates", {C: "Host a\n  IdentityFile /k/one\nHost *\n  IdentityFile /k/two\n"}, "a", {}),
+    ("identity-quoted-space", {C: 'Host a\n  IdentityFile "/k/with space"\n'}, "a", {}),
+    ("known-hosts-multi", {C: "Host a\n  UserKnownHostsFile /kh/one /kh/two\n"}, "a", {}),
+    ("known-hosts-tokens", {C: "Host a\n  HostName h.example\n  UserKnownHostsFile ~/.ssh/kh_%h_%n\n"}, "a", {}),
+    ("known-hosts-none", {C: "Host a\n  UserKnownHostsFile none\n"}, "a", {}),
+    ("global-known-hosts", {C: "Host a\n  GlobalKnownHostsFile /etc/kh_global\n"}, "a", {}),
+    ("strict-yes", {C: "Host a\n  StrictHostKeyChecking yes\n"}, "a", {}),
+    ("strict-accept-new", {C: "Host a\n  StrictHostKeyChecking accept-new\n"}, "a", {}),
+    ("strict-no", {C: "Host a\n  StrictHostKeyChecking no\n"}, "a", {}),
+    ("equals-syntax", {C: "Host=a\n  User=eq\n  Port = 2800\n"}, "a", {}),
+    ("keyword-case", {C: "HOST a\n  hostNAME 10.1.1.1\n  USER Upper\n"}, "a", {}),
+    ("tabs-and-blank", {C: "\n\tHost a\n\n\t\tUser tab\n\n"}, "a", {}),
+    ("quoted-user", {C: 'Host a\n  User "quoted user"\n'}, "a", {}),
+    ("hostkeyalias", {C: "Host a\n  HostKeyAlias alias-a\n"}, "a", {}),
+    ("no-match-defaults", {C: "Host other\n  User o\n"}, "a", {}),
+    ("empty-config", {C: ""}, "a", {}),
+    ("ipv6-hostname", {C: "Host a\n  HostName 2001:db8::1\n  Port 2200\n"}, "a", {}),
+    (
+        "proxycommand-tokens",
+        {C: "Host a\n  HostName h.example\n  User u\n  ProxyCommand ssh -W %h:%p %r@gw %%\n"},
+        "a",
+        {},
+    ),
+    ("ciphers", {C: "Host a\n  Ciphers aes256-ctr\n"}, "a", {}),
+    ("canonicalize-no", {C: "Host a\n  CanonicalizeHostname no\n  User cn\n"}, "a", {}),
+    ("bad-option", {C: "Host a\n  NoSuchOption yes\n"}, "a", {}),
+    ("bad-port", {C: "Host a\n  Port notaport\n"}, "a", {}),
+    ("extra-args", {C: "Host a\n  User one two\n"}, "a", {}),
+    ("unterminated-quote", {C: 'Host a\n  User "open\n'}, "a", {}),
+    ("match-missing-criteria", {C: "Match host\n  User x\n"}, "a", {}),
+    ("match-unknown-attr", {C: "Match nosuch x\n  User x\n"}, "a", {}),
+    (
+        "include-in-inactive-block",
+        {C: "Host b\n  Include {d}/inc\nHost a\n  User direct\n", "inc": "Host a\n  User from-include\n"},
+        "a",
+        {},
+    ),
+]
+
+#: jump chains: the hop list each case must resolve to (checked against ssh -G per hop)
+JUMP_CASES: list[Case] = [
+    (
+        "chain-own-proxyjump-first",
+        {C: "Host a\n  ProxyJump j1,j2\nHost j1\n  ProxyJump j0\nHost j2\n  ProxyJump jx\n"},
+        "a",
+        {},
+    ),
+    (
+        "chain-hop-config",
+        {C: "Host a\n  ProxyJump gw\nHost gw\n  HostName 10.9.9.9\n  User gwuser\n  Port 2022\n"},
+        "a",
+        {},
+    ),
+    ("chain-recursive", {C: "Host a\n  ProxyJump b\nHost b\n  ProxyJump c\nHost c\n  HostName 10.0.0.3\n"}, "a", {}),
+    ("chain-explicit-22", {C: "Host a\n  ProxyJump jj:22\nHost jj\n  Port 2222\n"}, "a", {}),
+    ("chain-user-in-spec", {C: "Host a\n  ProxyJump ops@gw\nHost gw\n  User cfguser\n"}, "a", {}),
+    ("chain-three", {C: "Host a\n  ProxyJump x,y,z\n"}, "a", {}),
+]
