@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from runbook.engine import Finding, Observation, PlannedStep
 
 #: keys pressed this soon after a dialog closed were typed into it, not meant for the screen behind
-TYPE_AHEAD_S = 0.25
+TYPE_AHEAD_S = 0.1
 
 
 def typed_ahead(app: Any) -> bool:
