@@ -1,7 +1,14 @@
-"""TUI responsiveness: time to the first interactive frame, and key-press-to-repaint latency
-while 10,000 lines a second stream in across hosts. Printed, never asserted.
+"""TUI responsiveness: time to the first interactive frame, to the first headless step, to the
+report preview, and key-press-to-repaint latency while 10,000 lines a second stream in across
+hosts. Printed, never asserted.
 
-    python benchmarks/bench_tui.py [--rate 10000] [--keys 60] [--seconds-before 1]
+    python benchmarks/bench_tui.py [--rate 10000] [--keys 60] [--seconds-before 1] [--runs 5]
+
+0. Bare `runbook` (the demo) in tmux: from the spawn to the start screen (median of --runs).
+0b. Headless: `runbook run 502-bad-gateway --scenario demo --headless`, from the spawn to the
+   first step's line on stderr (median of --runs).
+0c. Report preview: on the replayed lab fixture at its conclusion, from pressing p to the
+   rendered report on screen (median of --runs).
 
 1. First frame, real terminal: `runbook run {PLAYBOOK} --scenario ...` in tmux, from the
    spawn to the start screen on tmux's screen (polled every 10 ms; skipped without tmux).
@@ -29,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "tests" / "tui" / "fixtures" / "lab-502.jsonl"
-PLAYBOOK = ROOT / "tests" / "tui" / "fixtures" / "502-bad-gateway.yaml"  # the version it was recorded with
+PLAYBOOK = ROOT / "playbooks" / "502-bad-gateway.yaml"  # the scenario replays the real playbook
 LINE = (
     "2026/11/22 03:04:05 [error] 1234#1234: *{n} upstream timed out (110: Connection timed out) while reading "
     'response header from upstream, client: 198.18.0.1, server: _, request: "GET /api/users HTTP/1.1"'
@@ -56,6 +63,93 @@ def first_frame_tmux() -> float | None:
         return None
     finally:
         subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+
+
+def _tmux_until(cmd: str, marker: str) -> float | None:
+    tmux = shutil.which("tmux")
+    if not tmux:
+        return None
+    socket = f"runbook-bench-{os.getpid()}-{time.monotonic_ns()}"
+    t0 = time.perf_counter()
+    subprocess.run([tmux, "-L", socket, "new-session", "-d", "-s", "b", "-x", "160", "-y", "48", cmd], check=True)
+    try:
+        while time.perf_counter() - t0 < 30:
+            screen = subprocess.run(
+                [tmux, "-L", socket, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
+            ).stdout
+            if marker in screen:
+                return time.perf_counter() - t0
+            time.sleep(0.005)
+        return None
+    finally:
+        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+
+
+def first_frame_demo(runs: int) -> float | None:
+    """Bare `runbook`: the demo's start screen."""
+    runbook = shutil.which("runbook")
+    if not runbook:
+        return None
+    times = []
+    for _ in range(runs):
+        tmp = Path(tempfile.mkdtemp())
+        t = _tmux_until(f"cd {tmp} && XDG_DATA_HOME={tmp} {runbook}", "Incident title")
+        if t is not None:
+            times.append(t)
+    return statistics.median(times) if times else None
+
+
+def headless_first_step(runs: int) -> float:
+    """Process start to the first step's line of a headless run on the demo."""
+    times = []
+    for _ in range(runs):
+        tmp = Path(tempfile.mkdtemp())
+        env = {**os.environ, "XDG_DATA_HOME": str(tmp)}
+        cmd = [sys.executable, "-m", "runbook", "run", "502-bad-gateway", "--scenario", "demo", "--headless"]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "▶" in line:
+                times.append(time.perf_counter() - t0)
+                break
+        proc.wait()
+    return statistics.median(times)
+
+
+async def preview_once() -> float:
+    from runbook.tui.app import RunbookApp
+    from runbook.tui.screens.report import ReportScreen
+    from runbook.wiring import RunConfig
+
+    tmp = Path(tempfile.mkdtemp())
+    cfg = RunConfig(playbook=str(PLAYBOOK), scenario=str(SCENARIO), journal=str(tmp / "j.jsonl"))
+    app = RunbookApp(cfg, ask_incident=False, export_dir=tmp)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert app.main is not None
+        app.main.pause_on_result = False
+        await pilot.press("a")
+        while not app.session.finished:
+            await pilot.pause(0.01)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        app.pop_screen() if type(app.screen).__name__ == "ConclusionScreen" else None
+        await pilot.pause()
+        t0 = time.perf_counter()
+        await pilot.press("p")
+        while not (isinstance(app.screen, ReportScreen) and app.screen.shown_after is not None):
+            await asyncio.sleep(0.001)
+        stamps: list[float] = []
+        patch_refresh(app.screen, stamps)
+        app.screen.refresh()
+        while not stamps:
+            await asyncio.sleep(0.001)
+        return stamps[0] - t0
+
+
+def preview(runs: int) -> float:
+    return statistics.median(asyncio.run(preview_once()) for _ in range(runs))
 
 
 def patch_refresh(screen: Any, stamps: list[float]) -> None:
@@ -101,7 +195,13 @@ async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
         await pilot.pause()
         main = app.main
         assert main is not None
-        hosts = list(main.query_one("OutputTabs").hosts)
+        from runbook.tui.widgets.output import OutputView
+
+        output = main.query_one(OutputView)
+        hosts = list(app.session.inventory.hosts)
+        node = app.session.current or ""
+        for i, host in enumerate(hosts):  # one running step per host, on the node the panel shows
+            output.start(f"s9{i:02d}", node, host, "stream", "tail -f /var/log/nginx/error.log")
         tree = main.query_one(PlaybookTree)
         tree.focus()
         stamps: list[float] = []
@@ -120,7 +220,7 @@ async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
                     app.on_session_event(
                         {
                             "type": "step-output",
-                            "step_id": "s999",
+                            "step_id": f"s9{i:02d}",
                             "key": "k",
                             "host": host,
                             "stream": "stdout",
@@ -151,7 +251,7 @@ async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
         stop.set()
         await feeder
         elapsed = time.perf_counter() - t_stream
-        kept = sum(len(log.lines) for log in main.query("Log").results())
+        kept = sum(len(b.text().splitlines()) for b in output.blocks.values())
     latencies.sort()
     return {
         "lines": sent,
@@ -169,9 +269,14 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=10_000, help="lines per second streamed in")
     parser.add_argument("--keys", type=int, default=60, help="key presses measured")
     parser.add_argument("--seconds-before", type=float, default=1.0, help="streaming before the first key")
+    parser.add_argument("--runs", type=int, default=5, help="runs per start-up and preview figure (median)")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"runbook TUI benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f})")
+    demo = first_frame_demo(args.runs)
+    print(f"first frame, bare `runbook` (demo) in tmux: {demo:.3f} s" if demo else "bare runbook: skipped (no tmux)")
+    print(f"headless run, process start to first step: {headless_first_step(args.runs):.3f} s")
+    print(f"report preview, p to the report on screen:  {preview(args.runs) * 1000:.0f} ms")
     tmux = first_frame_tmux()
     print(f"first frame, `runbook run` in tmux:  {tmux:.3f} s" if tmux else "first frame in tmux: skipped (no tmux)")
     print(f"first frame, in process:             {asyncio.run(first_frame_in_process()):.3f} s")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from runbook import __version__
 from runbook.yamlsource import SourceError
@@ -37,7 +37,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the result as JSON")
     p.add_argument("--report", dest="report_out", metavar="OUT.md", help="write the incident report")
     p.add_argument("--template", help="a Jinja2 template to use for the report")
-    p.add_argument("--transport", choices=["asyncssh", "paramiko", "local"], default="asyncssh")
+    p.add_argument(
+        "--transport",
+        choices=["asyncssh", "paramiko", "local"],
+        default="asyncssh",
+        help="how to reach the hosts: asyncssh (default), paramiko, or local (run on this machine)",
+    )
     p.add_argument(
         "--accept-new-host-keys",
         action="store_true",
@@ -53,63 +58,136 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--responder", help="who is responding")
 
 
+DESCRIPTION = """\
+Interactive incident runbook: walk a troubleshooting tree live over SSH, turn what the
+hosts say into findings, and write the incident report.
+
+Bare `runbook` (no command) opens the TUI on the embedded demo: a recorded 502 on
+replayed hosts, nothing to set up."""
+
+EPILOG = """\
+examples:
+  runbook                                              the demo
+  runbook run 502-bad-gateway -i inventory.yaml        TUI on real hosts
+  runbook run 502-bad-gateway -i inventory.yaml --headless --json R.json
+  runbook journals                                     the sessions on this machine
+  runbook resume                                       go on with the latest unfinished one
+
+exit codes: 0 a conclusion was reached, 1 the run could not conclude, 2 usage,
+validation or inventory error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with 'did you mean' for a mistyped option."""
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+        import re
+
+        bad = re.findall(r"(?<![\w-])(--?[\w-]+)", message.partition(":")[2])
+        known = [o for a in self._actions for o in a.option_strings]
+        for word in bad:
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+            if close:
+                message += f" (did you mean {close[0]}?)"
+                break
+        super().error(message)
+
+
+#: the parsers of the subcommands, so an unknown option shows the right usage
+SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="runbook", description="Interactive incident runbook: walk a troubleshooting tree live over SSH."
+    parser = _Parser(
+        prog="runbook",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"runbook {__version__}")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("run", help="run a playbook (TUI, or --headless)")
-    p.add_argument("playbook", help="playbook path or id (502-bad-gateway)")
+    def add(name: str, help_text: str, **kw: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=kw.pop("description", help_text), **kw)
+        SUBPARSERS[name] = p
+        return p
+
+    p = add("run", "run a playbook on real hosts (-i) or replayed ones (--scenario); TUI, or --headless")
+    p.add_argument("playbook", help="playbook file, or the id of a shipped one (502-bad-gateway)")
     _add_run_options(p)
 
-    sub.add_parser("scenarios", help="list the shipped scenarios")
+    add("scenarios", "list the shipped scenarios, one per line, name first")
 
-    p = sub.add_parser("inventory", help="how each host resolves (ssh -G, ansible-inventory) and from where")
+    p = add("inventory", "how each host resolves (ssh -G, ansible-inventory) and from where")
     p.add_argument("-i", "--inventory", required=True, help="runbook YAML, or any Ansible inventory source")
     p.add_argument("--json", action="store_true", help="the documented JSON contract instead of text")
     p.add_argument(
         "--role-map", metavar="ROLE=GROUP,...", help="Ansible groups to runbook roles (gateway=lbs,backend=web)"
     )
 
-    p = sub.add_parser("validate", help="check playbooks and scenarios")
-    p.add_argument("files", nargs="+")
+    p = add("validate", "check playbooks (.yaml) and scenarios (.jsonl): file:line: message per problem, exit 2")
+    p.add_argument("files", nargs="+", metavar="FILE", help="playbook YAML or scenario JSONL files")
 
-    p = sub.add_parser("report", help="render a report from a journal")
-    p.add_argument("journal")
-    p.add_argument("-o", "--output", help="write here (default: stdout)")
-    p.add_argument("--json", dest="json_out", help="also write the JSON result")
-    p.add_argument("--template", help="a Jinja2 template to use")
+    p = add("report", "render the incident report from a journal (any prefix of one)")
+    p.add_argument("journal", help="the session's journal (.jsonl); `runbook journals` lists them")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    p.add_argument(
+        "--format",
+        choices=["md", "json", "html"],
+        default=None,
+        help="md (the Markdown report, default), json (the structured result) or html",
+    )
+    p.add_argument("--json", dest="json_out", metavar="OUT.json", help="also write the JSON result here")
+    p.add_argument("--template", help="a Jinja2 template to render the Markdown with")
 
-    p = sub.add_parser("resume", help="pick an interrupted session up where it stopped")
-    p.add_argument("journal", nargs="?", help="journal file (default: the most recent)")
-    p.add_argument("--headless", action="store_true")
+    add("journals", "the sessions on this machine, unfinished first (path, kind, status, node)")
+
+    p = add("resume", "pick an interrupted session up where it stopped")
+    p.add_argument(
+        "journal",
+        nargs="?",
+        help="journal file (default: the latest unfinished session on real hosts; never a demo or training run)",
+    )
+    p.add_argument("--headless", action="store_true", help="no TUI: progress on stderr")
     p.add_argument(
         "--from-last-existing-node",
         action="store_true",
         help="when the playbook no longer has the node the session stopped at, go on from the last one it has",
     )
-    p.add_argument("--json", dest="json_out")
-    p.add_argument("--report", dest="report_out")
+    p.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the result as JSON")
+    p.add_argument("--report", dest="report_out", metavar="OUT.md", help="write the incident report")
 
-    p = sub.add_parser("train", help="a training session")
-    p.add_argument("scenario", nargs="?")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("--lab", action="store_true", help="live fire on the lab (Linux, root)")
+    p = add("train", "a training session on a recorded incident (or --lab: live fire)")
+    p.add_argument("scenario", nargs="?", help="the scenario to train on (default: a random one)")
+    p.add_argument("--list", action="store_true", help="list the training scenarios and exit")
+    p.add_argument("--lab", action="store_true", help="live fire on the lab with a hidden fault (Linux, root)")
     p.add_argument("--name", help="the trainee's name (asked at the start otherwise)")
     p.add_argument("--summary", metavar="DIR", help="the class summary over the training reports in DIR")
 
-    p = sub.add_parser("scenario", help="make a training scenario: from-journal JOURNAL")
-    p.add_argument("scenario_command", choices=["from-journal"])
-    p.add_argument("journal")
+    p = add("scenario", "make a training scenario: from-journal JOURNAL")
+    p.add_argument("scenario_command", choices=["from-journal"], help="from-journal: a journal -> a scenario")
+    p.add_argument("journal", help="the incident's journal (.jsonl)")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="where to write it (default: ./NAME.jsonl)")
     p.add_argument("--name", help="the scenario's name (default: the journal's file name)")
 
-    p = sub.add_parser("lab", help="the live lab: up | down | status | fault NAME | faults | record FAULT")
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p = add(
+        "lab",
+        "the live lab (Linux, root): up | down | status | faults | fault NAME [--host H] | record FAULT",
+        description=(
+            "the live lab in network namespaces (Linux, root):\n"
+            "  up              build the gateway, backends and DNS, write an inventory\n"
+            "  down            tear it down\n"
+            "  status          what runs and which fault is on\n"
+            "  faults          the faults it can make\n"
+            "  fault NAME      make one (fault NAME --host app2 picks the host; fault healthy clears)\n"
+            "  record FAULT    run the playbook on a fault and save it as a replay scenario"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="VERB ...", help="up, down, status, faults, fault, record")
 
-    p = sub.add_parser("serve", help="serve the app to a browser (textual-serve): the demo, or a training session")
+    p = add("serve", "serve the app to browsers (textual-serve): the demo, or a training session per browser")
     p.add_argument(
         "--train",
         nargs="?",
@@ -117,13 +195,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCENARIO",
         help="serve a training session (a random scenario when none is named)",
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL browsers use when the room is behind a proxy (e.g. https://lab.example.org/runbook)",
+    )
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse; an unknown option is reported with the usage of the subcommand it was given to."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        owner = SUBPARSERS.get(args.command or "", parser)
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         return dispatch(args)
     except SourceError as exc:
@@ -156,6 +249,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _report(args)
     if command == "resume":
         return _resume(args)
+    if command == "journals":
+        return _journals()
     if command == "lab":
         if args.args[:1] == ["record"]:
             from runbook.lab.record import main as record_main
@@ -209,11 +304,13 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"journal: {session.journal.path}", file=sys.stderr)
-    code = run_sync(run_headless(session))
+    code = run_sync(run_headless(session, announce=True))
+    if code == EXIT_USAGE:  # stopped before the walk: nothing was recorded
+        return code
     from runbook.journal import read_journal
 
     write_outputs(read_journal(session.journal.path), args.json_out, args.report_out, args.template)
+    _report_at_end(session.journal.path, args.template)
     return code
 
 
@@ -255,7 +352,6 @@ def _validate(files: list[str]) -> int:
 def _report(args: argparse.Namespace) -> int:
     from runbook.headless import write_outputs
     from runbook.journal import scan_journal
-    from runbook.report import render_markdown
 
     try:
         scan = scan_journal(args.journal)
@@ -268,25 +364,66 @@ def _report(args: argparse.Namespace) -> int:
     if not events:
         print(f"runbook: {args.journal} holds no events", file=sys.stderr)
         return EXIT_USAGE
-    if args.output or args.json_out:
-        write_outputs(events, args.json_out, args.output, args.template)
-        if args.output:
-            print(f"report: {args.output}", file=sys.stderr)
+    fmt = args.format or ("json" if str(args.output or "").endswith(".json") else "md")
+    if str(args.output or "").endswith((".html", ".htm")) and args.format is None:
+        fmt = "html"
+    text = render_format(events, fmt, args.template)
+    if args.json_out:
+        write_outputs(events, args.json_out, None)
+    if args.output and fmt == "md":
+        from runbook.report import write_report
+
+        report, attachment = write_report(events, args.output, args.template)
+        print(f"report: {report} (structured result: {attachment})", file=sys.stderr)
+    elif args.output:
+        from runbook.report import write_atomic
+
+        write_atomic(args.output, text)
+        print(f"report: {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(render_markdown(events, args.template))
+        sys.stdout.write(text)
     return EXIT_OK
+
+
+def render_format(events: list[dict[str, Any]], fmt: str, template: str | None = None) -> str:
+    """The report in one of the export formats: md, json (the structured result), html."""
+    if fmt == "json":
+        import json
+
+        from runbook.report import build_result
+
+        return json.dumps(build_result(events), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        from runbook.report.html import render_html
+
+        return render_html(events, template)
+    from runbook.report import render_markdown
+
+    return render_markdown(events, template)
 
 
 def _resume(args: argparse.Namespace) -> int:
     from runbook.events import WarningRecorded
     from runbook.headless import run_headless, run_sync, write_outputs
-    from runbook.journal import latest_journal, read_journal
+    from runbook.journal import read_journal
     from runbook.resume_guard import AlreadyEnded, NotResumable, resumable
     from runbook.wiring import build_session, config_from_journal
 
-    path = args.journal or latest_journal()
+    path: str | Path | None = args.journal
     if path is None:
-        print("runbook: no journal to resume", file=sys.stderr)
+        from runbook.journal_index import latest_unfinished_real
+
+        latest = latest_unfinished_real()
+        if latest is None:
+            print(
+                "runbook: no unfinished session on real hosts to resume (runbook journals lists them all; "
+                "runbook resume JOURNAL picks one)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        path = latest.path
+    elif not Path(path).is_file():
+        print(f"runbook: no journal at {path} (runbook journals lists them)", file=sys.stderr)
         return EXIT_USAGE
     try:
         found = resumable(path, from_last_existing=args.from_last_existing_node)
@@ -314,16 +451,89 @@ def _resume(args: argparse.Namespace) -> int:
     print(f"resuming {path} at node {session.current}", file=sys.stderr)
     code = run_sync(run_headless(session, resumed=True))
     write_outputs(read_journal(path), args.json_out, args.report_out)
+    _report_at_end(path)
     return code
 
 
+def _report_at_end(journal: str | Path, template: str | None = None) -> None:
+    from runbook.headless import report_beside_journal
+
+    report = report_beside_journal(journal, template)
+    if report is not None:
+        print(f"report: {report}", file=sys.stderr)
+
+
+def _journals() -> int:
+    from runbook.journal import default_journal_dir
+    from runbook.journal_index import list_journals
+
+    found = list_journals()
+    if not found:
+        print(f"runbook: no sessions in {default_journal_dir()}", file=sys.stderr)
+        return EXIT_OK
+    print(f"{'STARTED':<20}  {'KIND':<8}  {'STATUS':<11}  {'AT NODE':<22}  JOURNAL")
+    for j in found:
+        print(f"{j.started_at[:19]:<20}  {j.kind:<8}  {j.status:<11}  {j.node[:22]:<22}  {j.path}")
+    return EXIT_OK
+
+
+def _no_tty_hint() -> str | None:
+    """Why the TUI cannot start here, or None. textual-serve runs it over pipes: that is fine."""
+    import os
+
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return None
+    which = "stdin" if not sys.stdin.isatty() else "stdout"
+    return (
+        f"runbook: {which} is not a terminal, so the TUI cannot run here; "
+        "add --headless for progress lines (with --json OUT.json / --report OUT.md), "
+        "e.g. runbook run 502-bad-gateway --scenario demo --headless"
+    )
+
+
 def _tui(cfg: Any, resume_events: list[dict[str, Any]] | None = None) -> int:
+    hint = _no_tty_hint()
+    if hint:
+        print(hint, file=sys.stderr)
+        return EXIT_USAGE
+    if cfg.inventory and not cfg.scenario and resume_events is None:
+        failed = _unreachable(cfg)
+        if failed:
+            print(failed, file=sys.stderr)
+            return EXIT_USAGE
     try:
         from runbook.tui.app import run_app
     except ImportError as exc:
         print(f"runbook: the TUI is not available ({exc}); use --headless", file=sys.stderr)
         return EXIT_USAGE
     return run_app(cfg, resume_events=resume_events)
+
+
+def _unreachable(cfg: Any) -> str | None:
+    """The message when no inventory host can be reached (checked before the TUI opens)."""
+    from runbook.inventory import load_inventory
+    from runbook.preflight import message, unreachable_hosts
+    from runbook.wiring import make_remote
+
+    inventory = load_inventory(cfg.inventory)
+    remote = make_remote(cfg.transport, accept_new_host_keys=cfg.accept_new_host_keys, host_key_prompt=None)
+
+    async def probe() -> Any:
+        try:
+            return await unreachable_hosts(remote, list(inventory.hosts.values()))
+        finally:
+            await remote.close()
+
+    failed = run_sync_probe(probe())
+    return message(failed) if failed else None
+
+
+def run_sync_probe(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
 
 
 def _tui_demo() -> int:
@@ -352,7 +562,10 @@ def _serve(args: argparse.Namespace) -> int:
     command = f"{shlex.quote(sys.executable)} -m runbook"
     if args.train is not None:  # every browser that connects gets its own session
         command += " train" + (f" {shlex.quote(args.train)}" if args.train else "")
-    Server(command, host=args.host, port=args.port).serve()
+    # the page title would otherwise be the command line, with this machine's paths in it
+    title = "runbook training" if args.train is not None else "runbook"
+    public_url = args.public_url.rstrip("/") if args.public_url else None
+    Server(command, host=args.host, port=args.port, title=title, public_url=public_url).serve()
     return EXIT_OK
 
 

@@ -5,8 +5,10 @@ Sessions are built by `runbook.wiring`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from runbook.session import Session
@@ -58,15 +60,45 @@ class Progress:
 def write_outputs(
     events: list[dict[str, Any]], json_out: str | None, report_out: str | None, template: str | None = None
 ) -> None:
-    from runbook.report import build_result, render_markdown, write_atomic
+    from runbook.report import build_result, write_atomic, write_report
 
     if json_out:
         write_atomic(json_out, json.dumps(build_result(events), indent=2, ensure_ascii=False) + "\n")
     if report_out:
-        write_atomic(report_out, render_markdown(events, template))
+        write_report(events, report_out, template)
 
 
-async def run_headless(session: Session, *, resumed: bool = False) -> int:
+def report_beside_journal(journal: str | Path, template: str | None = None) -> Path | None:
+    """At the end of a session: the report (and its JSON attachment) beside the journal, so the
+    postmortem starts from a file that exists without anybody asking for it."""
+    from runbook.journal import read_journal
+    from runbook.report import write_report
+
+    path = Path(journal)
+    try:
+        events = read_journal(path)
+    except OSError:
+        return None
+    if not any(e.get("type") == "session-start" for e in events):
+        return None
+    report, _ = write_report(events, path.with_suffix(".md"), template)
+    return report
+
+
+async def run_headless(session: Session, *, resumed: bool = False, announce: bool = False) -> int:
+    if not resumed and session.options.mode == "live":
+        from runbook.preflight import message, unreachable_hosts
+
+        failed = await unreachable_hosts(session.remote, list(session.inventory.hosts.values()))
+        if failed:
+            await session.close()
+            with contextlib.suppress(OSError):
+                if session.journal.path.stat().st_size == 0:
+                    session.journal.path.unlink()  # nothing happened: no session to list or resume
+            print(message(failed), file=sys.stderr)
+            return 2
+    if announce:
+        print(f"journal: {session.journal.path}", file=sys.stderr)
     session.subscribe(Progress())
     try:
         if not resumed:

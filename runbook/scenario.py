@@ -166,8 +166,9 @@ def find_scenario(ref: str) -> Scenario:
     by_fault = [s for s in shipped_scenarios() if s.header.get("fault") == ref]
     if by_fault:
         return by_fault[0]
-    names = ", ".join(s.name for s in shipped_scenarios()) or "none"
-    raise SourceError([f"{ref}:1: no such scenario (shipped: {names})"])
+    from runbook.suggest import unknown_name
+
+    raise SourceError([unknown_name("scenario", ref, (s.name for s in shipped_scenarios()))])
 
 
 def write_scenario(path: Path, header: dict[str, Any], events: list[dict[str, Any]]) -> None:

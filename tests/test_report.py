@@ -268,22 +268,22 @@ def all_text(tokens: list[Token]) -> str:
     return "\n".join(parts)
 
 
+#: the main body (Google SRE book / PagerDuty layout), then the appendix
 SECTIONS = [
     "Summary",
     "Impact",
+    "Trigger",
     "Detection",
     "Root cause",
-    "Resolution and remediation",
-    "Prevention",
+    "Contributing factors",
+    "Resolution and mitigation",
     "Action items",
     "Lessons learned",
-    "Timeline",
-    "Hosts involved",
-    "Findings",
-    "Steps",
-    "Engineer's notes",
-    "Overrides and skipped steps",
-    "Draft status page message",
+    "Timeline (UTC)",
+    "Supporting information",
+    "A. Steps",
+    "B. Tool timeline",
+    "C. Hosts",
 ]
 
 
@@ -294,10 +294,10 @@ SECTIONS = [
 def test_report_has_every_section_and_well_formed_tables(events) -> None:
     md = render_markdown(events)
     tokens = parse(md)
-    assert headings(tokens, 1) == ["API returns 502"]
+    assert headings(tokens, 1) == ["API returns 502", "Appendix"]
     assert headings(tokens, 2) == SECTIONS
-    assert headings(tokens, 3)[:3] == ["What went well", "What went wrong", "Where we got lucky"]
-    header_widths = {2, 3, 5, 6}
+    assert all(h.startswith("Step ") for h in headings(tokens, 3))
+    header_widths = {2, 4, 5, 6}
     for rows in tables(tokens):
         assert len(set(rows)) == 1, rows  # every row has the header's column count
         assert rows[0] in header_widths
@@ -348,16 +348,19 @@ def test_timeline_links_point_at_step_anchors() -> None:
 def test_table_cells_escape_pipes_and_newlines() -> None:
     md = render_markdown(concluded_run())
     tokens = parse(md)
-    # The evidence "inactive (dead) | since" stays in one cell of a 5-column findings table.
+    # A finding title with a pipe stays in one cell of the 4-column findings table.
     cells = [t for t in tokens if t.type == "inline"]
-    assert any("Active: inactive (dead) | since 02:58" in c.content for c in cells)
+    assert any(c.content == "Backend service is not running" for c in cells)
+    # The decisive evidence line "inactive (dead) | since" is quoted once, in a fence.
+    fences = [t.content for t in tokens if t.type == "fence"]
+    assert sum("Active: inactive (dead) | since 02:58" in f for f in fences) == 1
     note_row = next(c for c in cells if c.content.startswith("Note at"))
     assert "\n" not in note_row.content
 
 
 def test_notes_are_kept_with_their_node_and_redacted() -> None:
     md = render_markdown(concluded_run())
-    notes = md.split("## Engineer's notes")[1].split("## Overrides")[0]
+    notes = md.split("Engineer's notes:")[1].split("Draft status page message:")[0]
     assert "What does the gateway log say?" in notes
     assert "Deploy at 02:55 restarted app1?" in notes
     assert PASSWORD not in notes and "password: \\[REDACTED\\]" in notes
@@ -393,13 +396,13 @@ def test_people_input_overrides_skips_answers_and_lessons() -> None:
     assert any("maintenance" in x for x in lessons["lucky"])
     assert any("trusted once" in x for x in lessons["lucky"])
     md = render_markdown(run_with_people())
-    timeline = md.split("## Timeline")[1].split("## Hosts involved")[0]
+    timeline = md.split("## B. Tool timeline")[1].split("## C. Hosts")[0]
     assert "Mutating step not run (resolvectl flush-caches) (--read-only)" in timeline
-    assert "rule-problem (rule names unknown check \\`x\\`)" in timeline
-    section = md.split("## Overrides and skipped steps")[1]
+    assert "rule-problem (rule names unknown check `x`)" in timeline
+    section = md.split("Decisions by the engineer:")[1]
     assert "no sudo on gw1" in section
     assert "the inventory is stale \\| known" in section
-    assert "Investigating:" in md.split("## Draft status page message")[1]
+    assert "Investigating:" in md.split("Draft status page message:")[1]
 
 
 def test_status_page_message_names_no_hosts() -> None:
@@ -463,7 +466,7 @@ def test_user_template_can_extend_the_default(tmp_path: Path) -> None:
     own.write_text('{% extends "runbook/incident.md.j2" %}{% block steps %}## Steps\n\nomitted\n{% endblock %}')
     md = render_markdown(concluded_run(), str(own))
     assert "omitted" in md and "### Step 1" not in md
-    assert headings(parse(md), 2) == SECTIONS
+    assert headings(parse(md), 2) == [h if h != "A. Steps" else "Steps" for h in SECTIONS]
 
 
 def test_missing_user_template_is_a_clear_error(tmp_path: Path) -> None:

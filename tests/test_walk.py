@@ -106,7 +106,7 @@ def test_every_shipped_and_test_journal_loads_and_renders() -> None:
             written = e.to_json()
             assert {k: v for k, v in written.items() if k in r} == {k: v for k, v in r.items() if k != "v"}, path
         report = render_markdown(raw)
-        assert "## Findings" in report, path
+        assert "## Supporting information" in report, path  # the findings table
         assert build_result(raw)["playbook"] == walk.start.playbook, path
 
 
@@ -148,4 +148,4 @@ def test_runbook_report_renders_every_journal(tmp_path: Path) -> None:
         out = tmp_path / f"{path.stem}.md"
         done = runbook_cmd("report", str(path), "-o", str(out))
         assert done.returncode == 0, (path, done.stderr)
-        assert "## Findings" in out.read_text(), path
+        assert "## Supporting information" in out.read_text(), path

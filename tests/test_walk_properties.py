@@ -43,7 +43,7 @@ def check_views(events: list[dict[str, Any]]) -> None:
         if (f["node"], f["id"]) in walk.dismissed and f["status"] != FindingStatus.SET_ASIDE:
             assert f["status"] == FindingStatus.DISMISSED
     report = render_markdown(events)
-    table = report.split("## Findings", 1)[1].split("\n## ", 1)[0]
+    table = report.split("## Supporting information", 1)[1].split("\n## ", 1)[0]  # the findings table
     rows = [r for r in table.splitlines() if r.startswith("| ") and not r.startswith("| Severity")]
     assert len(rows) == len(result["findings"])
     assert sum(1 for r in rows if re.match(r"\| (dismissed|set aside)", r)) == sum(

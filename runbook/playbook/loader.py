@@ -59,7 +59,9 @@ def find_playbook(ref: str) -> Path:
             candidate = directory / f"{ref}{suffix}"
             if candidate.is_file():
                 return candidate
-    raise SourceError([f"{ref}:1: no such playbook file or shipped playbook id"])
+    from runbook.suggest import unknown_name
+
+    raise SourceError([unknown_name("playbook file or id", ref, (p.stem for p in shipped_playbooks()))])
 
 
 def shipped_playbooks() -> list[Path]:

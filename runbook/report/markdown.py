@@ -7,6 +7,7 @@ fences sized to their content.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -25,15 +26,27 @@ DEFAULT_TEMPLATE = "runbook/incident.md.j2"
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 
+#: a code span written in the text (playbooks write `nginx -t`): kept as code, it renders literally anyway
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
 def md_text(value: Any) -> str:
-    """Untrusted text as inline Markdown that renders literally, on one line."""
+    """Untrusted text as inline Markdown that renders literally, on one line. Balanced code
+    spans stay code spans (their content is never interpreted); the rest is escaped."""
     # Collapsing whitespace also drops leading indentation, which could start a code block.
     text = " ".join(str(value if value is not None else "").split())
-    text = _INLINE_SPECIAL.sub(r"\\\1", text)
+    parts = _CODE_SPAN.split(text)
+    text = "".join(p if i % 2 else _escape_inline(p) for i, p in enumerate(parts))
     # Block markers only count at the start of a line: bullets, ordered items, "---"/"===".
     text = re.sub(r"^([-+])(?=\s|$)", r"\\\1", text)
     text = re.sub(r"^(\d{1,9})([.)])(?=\s|$)", r"\1\\\2", text)
     return re.sub(r"^([-=])(?=[-=\s]*$)", r"\\\1", text)
+
+
+def _escape_inline(text: str) -> str:
+    text = _INLINE_SPECIAL.sub(r"\\\1", text)
+    # an underscore inside a word never starts emphasis: leave snake_case names readable
+    return re.sub(r"(?<=[A-Za-z0-9])\\_(?=[A-Za-z0-9])", "_", text)
 
 
 def md_quote(value: Any) -> str:
@@ -44,8 +57,14 @@ def md_quote(value: Any) -> str:
 
 def md_cell(value: Any) -> str:
     """A table cell: escaped, no raw `|`, line breaks as <br>."""
-    lines = [md_text(line) for line in str(value if value is not None else "").split("\n")]
+    # a pipe ends a GFM table cell even inside a code span: \| there renders as |
+    lines = [_pipes_in_code(md_text(line)) for line in str(value if value is not None else "").split("\n")]
     return "<br>".join(line for line in lines if line) or " "
+
+
+def _pipes_in_code(text: str) -> str:
+    parts = _CODE_SPAN.split(text)
+    return "".join(p.replace("|", "\\|") if i % 2 else p for i, p in enumerate(parts))
 
 
 def md_code(value: Any) -> str:
@@ -69,6 +88,16 @@ def md_fence(value: Any, info: str = "") -> str:
 
 
 def _environment(template_path: str | Path | None) -> tuple[jinja2.Environment, str]:
+    # one environment per template file, so the template is compiled once per process
+    key = str(Path(template_path).expanduser().resolve()) if template_path is not None else None
+    if key is not None and not Path(key).is_file():
+        raise FileNotFoundError(f"report template not found: {key}")
+    mtime = Path(key).stat().st_mtime if key else 0.0
+    return _cached_environment(key, mtime)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_environment(template_path: str | None, _mtime: float) -> tuple[jinja2.Environment, str]:
     loaders: list[jinja2.BaseLoader] = [
         # The shipped templates stay reachable as "runbook/..." so a user template can extend them.
         jinja2.PrefixLoader({"runbook": jinja2.PackageLoader("runbook.report", "templates")})
@@ -102,10 +131,14 @@ def _environment(template_path: str | Path | None) -> tuple[jinja2.Environment, 
     return env, name
 
 
-def render_markdown(events: list[dict[str, Any]], template_path: str | Path | None = None) -> str:
-    """The incident report for a journal's events (any prefix of a journal works)."""
+def render_markdown(
+    events: list[dict[str, Any]], template_path: str | Path | None = None, attachment: str | None = None
+) -> str:
+    """The incident report for a journal's events (any prefix of a journal works); `attachment`
+    names the structured-result JSON file written beside it, which the report links to."""
     env, name = _environment(template_path)
     view = build_view(events)
+    view["attachment"] = attachment or ""
     text = env.get_template(name).render(view=view, **view)
     return text.rstrip("\n") + "\n"
 
@@ -147,3 +180,18 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def write_report(
+    events: list[dict[str, Any]], path: str | Path, template_path: str | Path | None = None
+) -> tuple[Path, Path]:
+    """The report and, beside it, its attachment: the structured result as JSON (X.md, X.json)."""
+    import json
+
+    from runbook.report.view import build_result
+
+    path = Path(path)
+    attachment = path.with_suffix(".json") if path.suffix != ".json" else path.with_suffix(".result.json")
+    write_atomic(attachment, json.dumps(build_result(events), indent=2, ensure_ascii=False, default=str) + "\n")
+    write_atomic(path, render_markdown(events, template_path, attachment=attachment.name))
+    return path, attachment

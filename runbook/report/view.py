@@ -14,6 +14,9 @@ from typing import Any
 from runbook.safety import clean, excerpt
 from runbook.walk import StepRecord, fold_json
 
+#: output lines of a step quoted in the appendix (the JSON attachment and the journal keep all)
+STEP_EXCERPT_LINES = 12
+
 SEVERITY_ORDER = ["critical", "high", "error", "warning", "medium", "low", "info"]
 
 # Status-page wording per cause: what a customer may be told, without host names or internals.
@@ -224,6 +227,7 @@ def build_result(events: list[dict[str, Any]]) -> dict[str, Any]:
                 "error": s.get("error"),
                 "planned_command": s.get("planned_command"),
                 "fallback_from": (s.get("data") or {}).get("fallback_from"),
+                "data": s.get("data") or {},
             }
             for s in facts["steps"]
         ],
@@ -293,9 +297,12 @@ def _steps_view(facts: dict[str, Any], ctx: _Ctx) -> list[dict[str, Any]]:
                 "state": state,
                 "timed_out": bool(s.get("timed_out")),
                 "error": f"{_text(error.get('kind'))}: {_text(error.get('message'))}" if error else "",
-                "stdout": excerpt(_text(s.get("stdout")).rstrip("\n")),
-                "stderr": excerpt(_text(s.get("stderr")).rstrip("\n")),
+                "stdout": excerpt(_text(s.get("stdout")).rstrip("\n"), max_lines=STEP_EXCERPT_LINES, max_chars=1500),
+                "stderr": excerpt(_text(s.get("stderr")).rstrip("\n"), max_lines=8, max_chars=800),
                 "data": excerpt(json.dumps(data, indent=2, sort_keys=True, default=str)) if data else "",
+                "raw_data": data if isinstance(data, dict) else {},
+                "result_ts": s.get("result_ts"),
+                "started_ts": s.get("started_ts"),
                 "truncated_bytes": truncated if isinstance(truncated, int) else 0,
                 "findings": by_step.get(s["step_id"], []),
             }
@@ -360,6 +367,8 @@ def _hosts_view(
 
 def _why(reason: Any, fallback: str = "") -> str:
     text = _first_line(_text(reason), 120) or fallback
+    if text == "no earlier branch applied":
+        text = "default branch"
     return f" ({text})" if text else ""
 
 
@@ -384,7 +393,8 @@ def _timeline(facts: dict[str, Any], ctx: _Ctx, steps: list[dict], playbook_titl
             text = f"Ran {step['check']} on {step['host']}: {step['state']} ({step['duration']})"
             link = step["anchor"]
         elif kind == "finding":
-            text = f"Finding ({_text(e.get('severity'))}) on {_text(e.get('host')) or '—'}: "
+            host = _text(e.get("host"))
+            text = f"Finding ({_text(e.get('severity'))}){' on ' + host if host else ''}: "
             text += _text(e.get("title") or e.get("id"))
             link = next((s["anchor"] for s in steps if s["step_id"] == _text(e.get("step_id"))), "")
         elif kind == "answer":
@@ -487,14 +497,18 @@ def _lessons(facts: dict, view: dict[str, Any], ttd: float | None) -> dict[str, 
     for o in overrides:
         wrong.append(f"The engineer overrode the runbook at {o['node']}: {o['reason']}.")
     if facts["backs"]:
-        wrong.append(f"The investigation went back to an earlier step {len(facts['backs'])} time(s).")
+        n = len(facts["backs"])
+        wrong.append(f"The investigation went back to an earlier step {'once' if n == 1 else f'{n} times'}.")
     if view["interrupted"]:
         wrong.append("The session stopped before it ended normally (the journal ends abruptly).")
     elif not cause:
         reason = view["end_reason"]
         wrong.append(f"The session ended without a conclusion{': ' + reason if reason else ''}.")
     if cause and (failed or skips):
-        lucky.append(f"A conclusion was reached although {len(failed)} step(s) failed and {len(skips)} were skipped.")
+        lucky.append(
+            f"A conclusion was reached although {_count(len(failed), 'step')} failed"
+            f" and {_count(len(skips), 'step')} {'was' if len(skips) == 1 else 'were'} skipped."
+        )
     for a in view["answers"]:
         if a["source"] == "default":
             lucky.append(f"{a['key']} took its default answer ({a['value']}); confirm it was right.")
@@ -504,26 +518,38 @@ def _lessons(facts: dict, view: dict[str, Any], ttd: float | None) -> dict[str, 
     return {"went_well": well, "went_wrong": wrong, "lucky": lucky}
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _sentence(text: str) -> str:
+    """Text ending in exactly one full stop (titles often carry their own)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def _summary(view: dict[str, Any], ttd: float | None) -> str:
     rc, title = view["root_cause"], view["playbook_title"]
     steps, findings = len(view["steps"]), len(view["findings"])
     if rc:
-        text = f"{rc['title'] or rc['cause']}."
-        text += f" {rc['summary']}" if rc["summary"] else ""
+        text = _sentence(rc["title"] or rc["cause"])
+        text += f" {_sentence(rc['summary'])}" if rc["summary"] else ""
         where = f" on {', '.join(rc['hosts'])}" if rc["hosts"] else ""
-        return f"{text} Diagnosed with the {title} runbook in {_human(ttd)}, after {steps} steps{where}."
+        return f"{text} Diagnosed with the {title} runbook in {_human(ttd)}, after {_count(steps, 'step')}{where}."
     if view["interrupted"]:
         return (
             f"The {title} investigation stopped before reaching a conclusion; "
-            f"{steps} steps were started and {findings} findings recorded so far."
+            f"{_count(steps, 'step')} started and {_count(findings, 'finding')} recorded so far."
         )
     reason = f" ({view['end_reason']})" if view["end_reason"] else ""
-    return f"The {title} investigation ended without a conclusion{reason}; {findings} findings."
+    return f"The {title} investigation ended without a conclusion{reason}; {_count(findings, 'finding')}."
 
 
-def _status_page(status: str, cause: str, service: str) -> str:
+def _status_page(status: str, cause: str, service: str, observed: bool = True) -> str:
     phrase = _PUBLIC_CAUSE.get(cause)
     errors = f"requests to {service} were failing with 502 Bad Gateway errors"
+    if not observed:  # the runbook never saw a failing request: say only what was reported
+        errors = f"requests to {service} were reported as failing with 502 Bad Gateway errors"
     if status == "resolved":
         why = f", caused by {phrase}" if phrase else ""
         return f"Resolved: {errors}{why}. A fix is in place and we are monitoring."
@@ -540,6 +566,37 @@ def _status_page(status: str, cause: str, service: str) -> str:
     return (
         f"Investigating: some {errors.replace('were', 'are')}. We are looking into it and will "
         "post an update within 30 minutes."
+    )
+
+
+def _postmortem(
+    view: dict[str, Any], facts: dict[str, Any], steps: list[dict], start: datetime | None, last: datetime | None
+) -> None:
+    """The main body's sections: impact, window, trigger, evidence, factors, mitigation, milestones."""
+    from runbook.report import postmortem as pm
+
+    raw = [{**s, "data": s["raw_data"], "number": s["number"]} for s in steps]
+    anchors = {s["step_id"]: s["anchor"] for s in steps}
+    conclusion, end = facts["conclusion"], facts["end"]
+    imp = pm.impact(raw, view["public_url"])
+    end_dt = _parse_ts(end.get("ts")) if end else last
+    done = pm.mitigation(raw)
+    critical = next((f for f in facts["findings"] if _text(f.get("severity")) == "critical"), None)
+    if critical is not None and not critical.get("ts"):
+        step = next((s for s in raw if s["step_id"] == critical.get("step_id")), None)
+        critical = {**critical, "ts": step.get("result_ts") if step else None}
+    view.update(
+        impact=imp,
+        window=pm.window(imp["first_error"], start, end_dt, replayed=view["mode"] == "replay"),
+        trigger=pm.trigger(facts["answers"], facts["node_titles"]),
+        evidence=pm.decisive_evidence(conclusion, facts["findings"], anchors),
+        contributing=pm.contributing(conclusion, facts["findings"], anchors, pm.symptom_step(raw)),
+        mitigation=done,
+        milestones=pm.milestones(imp, raw, start, conclusion, end, done, critical, anchors),
+        responders=[{"name": view["responder"], "role": "on-call engineer; ran the runbook"}]
+        if view["responder"]
+        else [],
+        owner=view["responder"] or "TBD",
     )
 
 
@@ -644,9 +701,12 @@ def build_view(events: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         "events": facts["events"],
     }
+    _postmortem(view, facts, steps, start_dt, last)
     view["action_items"] = _action_items(conclusion, steps, view["overrides"])
     view["lessons"] = _lessons(facts, view, ttd)
     view["summary"] = _summary(view, ttd)
     service = _text(incident.get("service")) or "our service"
-    view["status_page"] = _status_page(view["status"], root_cause["cause"] if root_cause else "", service)
+    view["status_page"] = _status_page(
+        view["status"], root_cause["cause"] if root_cause else "", service, view["impact"]["observed_error"]
+    )
     return view

@@ -9,19 +9,18 @@ import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from runbook.engine import PlannedStep
 from runbook.inventory import Host
 from runbook.journal import read_journal
-from runbook.tui.screens.conclusion import ConclusionScreen, conclusion_markdown
 from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
 from runbook.tui.screens.modals import ConfirmScreen, HelpScreen, HostKeyScreen, MutatingScreen
-from runbook.tui.screens.report import ReportScreen
 from runbook.tui.screens.start import StartScreen
 from runbook.wiring import RunConfig, build_session
 
@@ -29,7 +28,7 @@ APP_ACTIONS: list[tuple[str, str, str, str]] = [
     # key, action, footer label, help
     ("p", "preview", "Report", "preview the incident report (rendered Markdown)"),
     ("ctrl+s", "export", "Export", "export the report (the path is shown)"),
-    ("question_mark,f1", "help", "Help", "this list of keys"),
+    ("question_mark", "help", "Help", "this list of keys (f1 too)"),
     ("t", "toggle_theme", "Theme", "switch between the dark and the light theme"),
     ("q", "quit", "Quit", "quit (the journal is safe; asks first while a step runs)"),
 ]
@@ -39,8 +38,9 @@ class RunbookApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "runbook"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding(key, action, label, show=action not in ("toggle_theme",)) for key, action, label, _ in APP_ACTIONS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, action, label, show=action not in ("toggle_theme",)) for key, action, label, _ in APP_ACTIONS),
+        Binding("f1", "help", "Help", show=False),
     ]
 
     def __init__(
@@ -69,6 +69,7 @@ class RunbookApp(App[int]):
 
     # ---- start -------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.warm_up()
         s = self.session
         self.title = f"runbook · {s.playbook.title}"
         if self.ask_incident:
@@ -76,10 +77,19 @@ class RunbookApp(App[int]):
             incident.setdefault("title", f"{s.playbook.title} on {s.public_url or 'the site'}")
             incident.setdefault("responder", _user())
             where = f"scenario {s.options.scenario} (replayed hosts)" if s.options.scenario else "live hosts"
-            subtitle = f"{s.playbook.title} · {len(s.inventory.hosts)} hosts · {where}\njournal: {s.journal.path}"
+            subtitle = (
+                f"{s.playbook.title} · {len(s.inventory.hosts)} hosts · {where}\njournal: {self.shown(s.journal.path)}"
+            )
             self.push_screen(StartScreen(incident, subtitle), self.begin)
         else:
             self.begin(None)
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Compile the report template while the engineer reads the first screen (the preview is then quick)."""
+        from runbook.report.markdown import _environment
+
+        _environment(None)
 
     def begin(self, incident: dict[str, str] | None) -> None:
         if incident is not None:
@@ -128,13 +138,20 @@ class RunbookApp(App[int]):
         return render_markdown(events)
 
     def action_preview(self) -> None:
+        """Open the preview (p again does nothing: Escape closes it); it renders in a thread."""
+        from runbook.tui.screens.report import ReportScreen
+
         if isinstance(self.screen, ReportScreen):
-            self.pop_screen()
             return
-        self.push_screen(ReportScreen(self.report_markdown()))
+        self.push_screen(ReportScreen(self.report_markdown))
 
     def export_path(self) -> Path:
         return self.export_dir / f"{self.session.journal.path.stem}.md"
+
+    def shown(self, path: Path | str) -> str:
+        """A path as this user may see it: in a browser (runbook serve) only its name, never the
+        server's directories."""
+        return Path(path).name if self.is_web else str(path)
 
     def action_export(self) -> Path:
         from runbook.report import write_atomic
@@ -142,24 +159,37 @@ class RunbookApp(App[int]):
         if self.main is not None:
             self.main.save_draft()
         path = self.export_path()
-        write_atomic(path, self.report_markdown())
+        markdown = self.report_markdown()
+        write_atomic(path, markdown)
         self.exported = path
-        self.notify(f"Report written to {path}", title="Exported", timeout=10)
+        if self.is_web:  # the browser's user gets the file itself
+            import io
+
+            self.deliver_text(io.StringIO(markdown), save_filename=path.name, mime_type="text/markdown")
+            self.notify(f"{path.name} offered as a download", title="Exported", timeout=10)
+        else:
+            self.notify(f"Report written to {path}", title="Exported", timeout=10)
+        from runbook.tui.screens.conclusion import ConclusionScreen
+
         if isinstance(self.screen, ConclusionScreen):
             self.screen.update(self.conclusion_text())
         return path
 
     def conclusion_text(self) -> str:
+        from runbook.tui.screens.conclusion import conclusion_markdown
+
         s = self.session
         return conclusion_markdown(
             s.conclusion,
             s.unresolved_reason,
             s.state.active_findings(),
-            str(s.journal.path),
-            str(self.exported) if self.exported else None,
+            self.shown(s.journal.path),
+            self.shown(self.exported) if self.exported else None,
         )
 
     def action_show_conclusion(self) -> None:
+        from runbook.tui.screens.conclusion import ConclusionScreen
+
         if not isinstance(self.screen, ConclusionScreen):
             self.push_screen(ConclusionScreen(self.conclusion_text()))
 
@@ -250,8 +280,13 @@ def run_app(cfg: RunConfig, resume_events: list[dict[str, Any]] | None = None) -
             app.session.finish()
         app.session.journal.close()
     print(f"journal: {app.session.journal.path}", file=sys.stderr)
-    if app.exported:
+    from runbook.headless import report_beside_journal
+
+    beside = report_beside_journal(app.session.journal.path)
+    if app.exported and app.exported != beside:
         print(f"report: {app.exported}", file=sys.stderr)
+    if beside is not None:
+        print(f"report: {beside}", file=sys.stderr)
     if code is None:
         return 0 if app.session.status == "concluded" else 1
     return int(code)

@@ -125,3 +125,24 @@ def result_summary(event: dict[str, Any]) -> tuple[str, str]:
 
 def severity_rank(severity: str) -> int:
     return {"critical": 0, "warning": 1, "info": 2}.get(severity, 3)
+
+
+def branch_why(to: str | None, reason: str, cited: list[Any]) -> str:
+    """Why the walk went where it went, in one line: "→ gateway-config because log_refused on app1"."""
+    if to is None:
+        return f"■ the walk stops here: {reason}"
+    if reason.startswith(("skipped", "override", "answered")):
+        return f"→ {to} ({reason})"
+    if cited:
+        seen: list[str] = []
+        for f in cited:
+            text = f"{f.id} on {f.host}" if f.host else f.id
+            if text not in seen:
+                seen.append(text)
+        why = f"→ {to} because {', '.join(seen)}"
+        if reason and not reason.startswith("because"):
+            why += f": {reason}"
+        return why
+    if reason == "no earlier branch applied":
+        return f"→ {to}: nothing found here decides the cause yet, so the walk goes on to the next check"
+    return f"→ {to} {reason}" if reason.startswith("because") else f"→ {to}: {reason}"

@@ -36,6 +36,9 @@ async def test_unknown_host_keys_are_asked_for_then_recorded(lab: Lab, tmp_path:
             if app.session.current != "symptom" and app.session.status != "running":
                 break
             await pilot.pause(0.05)
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # on from symptom's result, which stays on screen until then
+        await pilot.pause(0.3)
         await pilot.press("r")  # backend-health: ssh to app1 and app2, whose keys are unknown
         asked = 0
         for _ in range(400):

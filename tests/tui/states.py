@@ -86,10 +86,22 @@ async def until(pilot: Any, predicate: Callable[[], bool], timeout: float = 20.0
 
 
 async def steps(pilot: Any, count: int) -> None:
+    """Run `count` steps, going on from each one's result (Enter) as the engineer would."""
     for _ in range(count):
+        await go_on(pilot)
         if pilot.app.session.finished:
             return
         await pilot.press("r")
+        await settle(pilot)
+        await until(pilot, lambda: pilot.app.session.status != "running")
+        await settle(pilot)
+    await go_on(pilot)
+
+
+async def go_on(pilot: Any) -> None:
+    main = pilot.app.main
+    if main is not None and main.result_for is not None:
+        await pilot.press("enter")
         await settle(pilot)
 
 
@@ -103,7 +115,7 @@ async def drive_running(pilot: Any) -> None:
     await settle(pilot)
     await pilot.press("r")
     app = pilot.app
-    await until(pilot, lambda: any("waiting" in line for line in app.main.query_one("#log-out-local").lines))
+    await until(pilot, lambda: "waiting" in app.main.query_one("#output").plain())
     await pilot.pause(0.2)
 
 
@@ -129,9 +141,32 @@ async def drive_conclusion(pilot: Any) -> None:
 
 
 async def drive_report(pilot: Any) -> None:
+    from runbook.tui.screens.report import ReportScreen
+
     await drive_conclusion(pilot)
     await pilot.press("p")
-    await pilot.pause(0.5)
+    await until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen) and pilot.app.screen.complete)
+    await pilot.pause(0.3)
+
+
+async def drive_result(pilot: Any) -> None:
+    """The result of the gateway's error log, kept on screen: findings and why the next branch."""
+    await pilot.pause()
+    await steps(pilot, 2)
+    await pilot.press("r")
+    await settle(pilot)
+    await until(pilot, lambda: pilot.app.main.result_for == "gateway-log")
+    await pilot.pause(0.3)
+
+
+async def drive_finding_detail(pilot: Any) -> None:
+    await drive_result(pilot)
+    table = pilot.app.main.query_one("#findings")
+    table.focus()
+    row = next(i for i, f in enumerate(table.rows_shown) if f.id == "log_refused")
+    table.move_cursor(row=row)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
 
 
 async def drive_help(pilot: Any) -> None:
@@ -149,4 +184,6 @@ STATES: dict[str, tuple[Callable[[], RunbookApp], Driver]] = {
     "conclusion": (lambda: lab_app("conclusion"), drive_conclusion),
     "report": (lambda: lab_app("report"), drive_report),
     "help": (lambda: lab_app("help"), drive_help),
+    "result": (lambda: lab_app("result"), drive_result),
+    "finding-detail": (lambda: lab_app("finding-detail"), drive_finding_detail),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.widgets import Input, Log, MarkdownViewer
+from textual.widgets import Input
 
 from runbook.inventory import Host
 from runbook.tui.app import RunbookApp
@@ -21,15 +21,30 @@ from runbook.tui.screens.modals import (
 )
 from runbook.tui.screens.report import ReportScreen
 from runbook.tui.screens.start import StartScreen
+from runbook.tui.widgets.output import OutputView
 
 from .conftest import LAB_SCENARIO, events_of, lab_config, local_config, settle, wait_for
 
 SIZE = (120, 40)
 
 
-async def run_until_end(pilot, app: RunbookApp, limit: int = 20) -> None:
+async def step(pilot, app: RunbookApp) -> None:
+    """r runs the current step; its result stays on screen until Enter."""
+    await pilot.press("r")
+    await settle(pilot, app)
+    await wait_for(pilot, lambda: app.session.status != "running")
+    await settle(pilot, app)
+    if app.main is not None and app.main.result_for is not None:
+        await pilot.press("enter")
+        await settle(pilot, app)
+
+
+async def run_until_end(pilot, app: RunbookApp, limit: int = 40) -> None:
     for _ in range(limit):
         if app.session.finished:
+            if app.main.result_for is not None:  # the last step's result, then the conclusion
+                await pilot.press("enter")
+                await settle(pilot, app)
             return
         await pilot.press("r")
         await settle(pilot, app)
@@ -103,19 +118,23 @@ async def test_question_refused_mutating_back_other_branch_cancel_skip(tmp_path:
     app = RunbookApp(local_config(tmp_path / "j.jsonl"), export_dir=tmp_path, ask_incident=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("r")
-        await settle(pilot, app)
+        await step(pilot, app)
         # the question opens by itself
         await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen))
         await pilot.press("1")
         await settle(pilot, app)
         assert app.session.current == "fix"
+        await pilot.pause(0.3)  # keys right after a dialog closes are taken as typed into it
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, MutatingScreen))
         assert "echo restarting the service" in str(app.screen.query_one("#commands").render())
         await pilot.press("n")
         await settle(pilot, app)
         assert app.session.current == "not-fixed"
+        assert app.main.result_for == "fix"  # the refused step's result first
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, app)
         assert isinstance(app.screen, ConclusionScreen)
         # back to the question, and the other answer this time
         await pilot.press("b")
@@ -129,6 +148,7 @@ async def test_question_refused_mutating_back_other_branch_cancel_skip(tmp_path:
         await settle(pilot, app)
         assert app.session.current == "slow"
         # a long step, cancelled
+        await pilot.pause(0.3)
         await pilot.press("r")
         await wait_for(pilot, lambda: app.session.status == "running")
         await wait_for(pilot, lambda: any(e["type"] == "step-start" for e in events_of(app, "step-start")))
@@ -217,8 +237,9 @@ async def test_follow_a_log_until_stopped(tmp_path: Path) -> None:
         await pilot.pause(0.5)
         with logfile.open("a") as fh:
             fh.write("upstream timed out while reading\n")
-        log = app.main.query_one("#log-out-local", Log)
-        await wait_for(pilot, lambda: any("upstream timed out" in line for line in log.lines))
+        output = app.main.query_one(OutputView)
+        await wait_for(pilot, lambda: "upstream timed out" in output.plain())
+        assert "local · following the log" in output.plain()
         await pilot.press("f")
         await wait_for(pilot, lambda: app.main.following is None)
         await settle(pilot, app)
@@ -239,8 +260,10 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, ReportScreen)
-        assert "502 Bad Gateway" in app.screen.markdown
-        assert app.screen.query_one(MarkdownViewer)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.complete)  # rendered in a thread
+        assert "502 Bad Gateway" in screen.markdown
+        assert "502 Bad Gateway" in str(screen.query_one("#report-text").render())
         await pilot.press("escape", "question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -249,7 +272,7 @@ async def test_preview_help_theme_and_palette(tmp_path: Path) -> None:
         await pilot.press("t")
         assert app.current_theme.dark != dark
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert any(t.startswith("Run step") for t in titles) and any(t.startswith("Export") for t in titles)
+        assert any(t.startswith("Run (r)") for t in titles) and any(t.startswith("Export") for t in titles)
 
 
 async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
@@ -260,10 +283,8 @@ async def test_rerun_and_resume_in_the_app(tmp_path: Path) -> None:
     app = RunbookApp(lab_config(journal), export_dir=tmp_path, ask_incident=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("r")
-        await settle(pilot, app)
-        await pilot.press("r")
-        await settle(pilot, app)
+        await step(pilot, app)
+        await step(pilot, app)
         assert app.session.current == "gateway-log"
         await pilot.press("e")  # runs backend-health again (the current node has not run)
         await settle(pilot, app)

@@ -14,7 +14,9 @@ from .states import LAB_PLAYBOOK, LAB_PLAYBOOK_HASH, STATES, frozen
 SIZE = (120, 36)
 
 
-@pytest.mark.parametrize("state", ["start", "running", "finding", "question", "conclusion", "report"])
+@pytest.mark.parametrize(
+    "state", ["start", "running", "finding", "question", "conclusion", "report", "result", "finding-detail"]
+)
 def test_state_snapshot(state: str, snap_compare) -> None:  # type: ignore[no-untyped-def]
     make, drive = STATES[state]
     with frozen():
@@ -24,6 +26,14 @@ def test_state_snapshot(state: str, snap_compare) -> None:  # type: ignore[no-un
 
 def test_narrow_terminal_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-def]
     make, drive = STATES["finding"]
+    with frozen():
+        assert snap_compare(make(), terminal_size=(80, 24), run_before=drive)
+
+
+@pytest.mark.parametrize("state", ["result", "finding-detail", "conclusion"])
+def test_80x24_snapshot(state: str, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """The step result, the finding detail and the footer after the conclusion fit 80x24."""
+    make, drive = STATES[state]
     with frozen():
         assert snap_compare(make(), terminal_size=(80, 24), run_before=drive)
 

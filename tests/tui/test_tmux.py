@@ -68,7 +68,7 @@ def test_installed_runbook_reaches_a_conclusion_and_exports(term: tuple[Term, Pa
     t.wait(lambda s: "Incident title" in s, "the start screen")
     t.keys("Enter")
     t.wait(lambda s: "READY" in s and "symptom" in s, "the main screen")
-    for _ in range(15):
+    for _ in range(40):  # r runs a step, r again goes on from its result
         text = t.screen()
         if "Cause:" in text:
             break
@@ -85,3 +85,24 @@ def test_installed_runbook_reaches_a_conclusion_and_exports(term: tuple[Term, Pa
     text = t.wait(lambda s: "RUNBOOK-EXIT=" in s, "the command to exit")
     assert "RUNBOOK-EXIT=0" in text
     assert f"report: {report}" in text.replace("\n", "")
+
+
+def test_installed_runbook_without_a_terminal_stdout_exits_2_with_a_hint(tmp_path: Path) -> None:
+    """In a real terminal, but with stdout sent to a file: no escape codes drawn into it, no hang."""
+    if TMUX is None:
+        pytest.skip("tmux is not installed: the real-terminal test needs it")
+    if RUNBOOK is None:
+        pytest.skip("the runbook command is not installed (pip install -e .)")
+    socket, name = f"runbook-notty-{os.getpid()}", "rb"
+    out = tmp_path / "out.txt"
+    command = f"cd {tmp_path} && XDG_DATA_HOME={tmp_path / 'xdg'} {RUNBOOK} > {out}; echo RUNBOOK-EXIT=$?; sleep 60"
+    t = Term(socket, name)
+    t.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", command)
+    try:
+        text = t.wait(lambda s: "RUNBOOK-EXIT=" in s, "the command to exit", timeout=30)
+    finally:
+        subprocess.run([TMUX, "-L", socket, "kill-server"], capture_output=True)
+    assert "RUNBOOK-EXIT=2" in text
+    flat = text.replace("\n", "")
+    assert "stdout is not a terminal" in flat and "--headless" in flat
+    assert out.read_text() == ""  # nothing drawn into the file

@@ -55,12 +55,14 @@ def conclusion_markdown(
 
 
 class ConclusionScreen(Screen[None]):
+    # Help and Quit first and short labels: the footer fits 80 columns
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Main screen"),
-        Binding("p", "app.preview", "Preview report"),
-        Binding("ctrl+s", "app.export", "Export report"),
-        Binding("b", "back", "Back to a node"),
+        Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
+        Binding("escape", "app.pop_screen", "Tree"),
+        Binding("p", "app.preview", "Report"),
+        Binding("ctrl+s", "app.export", "Export"),
+        Binding("b", "back", "Go back"),
     ]
 
     def __init__(self, markdown: str) -> None:
@@ -71,7 +73,7 @@ class ConclusionScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="conclusion-scroll"):
             yield Markdown(self.markdown, id="conclusion")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "conclusion"

@@ -14,40 +14,57 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
 from runbook.follow import FollowResult
-from runbook.tui.model import node_state, result_summary, targets
-from runbook.tui.screens.modals import ChooseScreen, ConfirmScreen, QuestionScreen, finding_options
+from runbook.tui.model import branch_why, node_state, result_summary, targets
+from runbook.tui.screens import modals
+from runbook.tui.screens.modals import (
+    ChooseScreen,
+    ConfirmScreen,
+    FindingScreen,
+    QuestionScreen,
+    finding_options,
+    typed_ahead,
+)
 from runbook.tui.widgets.findings import FindingsTable
 from runbook.tui.widgets.hostbar import HostBar
-from runbook.tui.widgets.output import OutputTabs
+from runbook.tui.widgets.output import OutputView
 from runbook.tui.widgets.step import StepPanel, commands_text
-from runbook.tui.widgets.tree import PlaybookTree
+from runbook.tui.widgets.tree import PlaybookTree, TreeLegend
 
 if TYPE_CHECKING:
     from runbook.session import Session
 
 #: the main screen's keys; the help screen and the command palette list them from here
 ACTIONS: list[tuple[str, str, str, bool]] = [
-    # key, action, description, shown in the footer
-    ("r", "run", "Run step", True),
+    # key, action, description, shown in the footer (when it does something now)
+    ("enter", "continue", "Continue", True),
+    ("r", "run", "Run", True),
     ("a", "auto", "Auto", True),
     ("e", "rerun", "Re-run", False),
     ("x", "cancel", "Cancel", True),
     ("s", "skip", "Skip", True),
     ("w", "answer", "Answer", True),
+    ("c", "conclusion", "Conclusion", True),
     ("o", "override", "Override", True),
     ("b", "back", "Back", True),
-    ("n", "note", "Note", True),
+    ("n", "note", "Note", False),
+    ("l", "wrap", "Wrap", False),
     ("f", "follow", "Follow log", False),
     ("y", "copy", "Copy commands", False),
 ]
 
+#: keys that change the walk: never taken from letters typed just as a dialog closed
+WALK_ACTIONS = {"continue", "run", "auto", "rerun", "skip", "answer", "override", "back", "note"}
+
 ACTION_HELP = {
-    "run": "run the current step on its hosts",
-    "auto": "auto-advance: run read-only steps until a question or a conclusion (again: stop)",
+    "continue": "after a step's result: go on to the next step (r does the same)",
+    "conclusion": "show the conclusion again",
+    "wrap": "wrap long lines in the Output panel (again: no wrap)",
+    "run": "run the current step on its hosts; its result stays on screen until Enter or r",
+    "auto": "auto-advance: run read-only steps without pausing on results, until a question or a conclusion",
     "rerun": "run the last step again (the current one if it was cancelled)",
     "cancel": "cancel the running step (or stop following a log)",
     "skip": "skip the current step; the default branch is taken",
@@ -61,10 +78,17 @@ ACTION_HELP = {
 
 
 class MainScreen(Screen[None]):
+    # Help and Quit first, so the footer never cuts them off
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, action, desc, show=show) for key, action, desc, show in ACTIONS),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+        *(Binding(key, action, desc, show=show, priority=key == "enter") for key, action, desc, show in ACTIONS),
+        Binding("r", "continue", "Continue", show=False),  # r goes on from a result as Enter does
+        Binding("ctrl+s", "app.export", "Export", show=False),  # in help and the conclusion; the footer is full
         Binding("escape", "focus_tree", "Tree", show=False),
     ]
+    #: pause on each step's result (training keeps its own flow: a result would name the next node)
+    pause_on_result = True
 
     @dataclass
     class SessionEvent(Message):
@@ -87,24 +111,32 @@ class MainScreen(Screen[None]):
         self._step_nodes: set[str] = set()
         #: node entries so far: a question or a conclusion opens once per entry
         self.visits = 0
+        #: the node whose result is on screen until the engineer moves on (Enter or r)
+        self.result_for: str | None = None
+        #: per node of this walk: (host, check, status word, detail) of each step, and the branch taken
+        self.step_rows: dict[str, list[tuple[str, str, str, str]]] = {}
+        self.branches: dict[str, dict[str, Any]] = {}
+        #: a step run by r is under way: its result will be shown before anything opens
+        self._stepping = False
+        self._guard_timer: Timer | None = None
 
     # ---- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        hosts = list(self.session.inventory.hosts)
-        if any(c.on == "local" for n in self.session.playbook.nodes.values() for c in n.checks):
-            hosts.append("local")
         yield Header()
         yield HostBar(id="hostbar")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield PlaybookTree(self.session.playbook, id="tree")
+                yield TreeLegend(id="legend")
             with Vertical(id="right"):
                 yield StepPanel(id="step")
-                yield OutputTabs(hosts, id="output")
+                yield OutputView(id="output")
                 yield FindingsTable(id="findings")
         yield Static(id="status")
-        yield Input(placeholder="Note on the current step: Enter saves it to the journal", id="note")
-        yield Footer()
+        note = Input(placeholder="Note on the current step: Enter saves it to the journal", id="note")
+        note.can_focus = False  # Tab never lands here: n opens it
+        yield note
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#tree").border_title = "Decision tree"
@@ -114,6 +146,7 @@ class MainScreen(Screen[None]):
         # a resumed session: show what the journal already holds
         for obs in self.session.state.observations:
             self.statuses[obs.key] = result_summary(obs.to_event())
+            self.step_rows.setdefault(obs.node, []).append((obs.host, obs.check, *self.statuses[obs.key]))
         if self._start:
             self.session.start()
         self.set_interval(0.5, self.update_hostbar)
@@ -125,7 +158,7 @@ class MainScreen(Screen[None]):
     def session_event(self, event: dict[str, Any]) -> None:
         """Called by the app for every session event, on the app's event loop."""
         if event["type"] == "step-output":
-            self.query_one(OutputTabs).feed(event["host"], event["text"])
+            self.query_one(OutputView).feed(event["step_id"], event["text"])
             return
         if event["type"].startswith("follow-"):
             self.show_follow(event)
@@ -133,32 +166,41 @@ class MainScreen(Screen[None]):
         self.post_message(self.SessionEvent(event))
 
     def show_follow(self, event: dict[str, Any]) -> None:
-        output, host = self.query_one(OutputTabs), event["host"]
+        """Following a log: its lines under a header for the host, in the current step's Output."""
+        output, host, node = self.query_one(OutputView), event["host"], self.session.current or ""
+        if output.shown != node:
+            self.result_for = None
+            self.schedule_refresh()
         if event["type"] == "follow-start":
-            output.line(host, f"━━ following on {host}: {event['command']}  (f or x stops)")
+            output.note(node, host, f"following on {host}: {event['command']}  (f or x stops)")
         elif event["type"] == "follow-line":
-            output.line(host, event["text"] if event["stream"] == "log" else f"→ {event['text']}")
+            text = event["text"] if event["stream"] == "log" else f"→ {event['text']}"
+            output.follow_feed(node, host, text if text.endswith("\n") else text + "\n")
         elif event["type"] == "follow-end":
-            output.line(host, f"━━ stopped following: {event['lines']} lines in {event['duration_s']:.0f}s")
+            output.note(node, host, f"stopped following: {event['lines']} lines in {event['duration_s']:.0f}s")
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
         event = message.event
         kind = event["type"]
-        output = self.query_one(OutputTabs)
+        output = self.query_one(OutputView)
         if kind == "step-start":
             self.statuses[event["key"]] = ("running", "")
-            if event["node"] not in self._step_nodes:
-                self._step_nodes.add(event["node"])
-                output.show_host(event["host"])
-            output.line(event["host"], f"━━ {event['step_id']} {event['node']}/{event['check']}  $ {event['command']}")
+            output.start(event["step_id"], event["node"], event["host"], event["check"], event["command"])
         elif kind == "step-result":
             word, detail = result_summary(event)
             self.statuses[event["key"]] = (word, detail)
-            output.line(event["host"], f"━━ {event['check']}: {detail}")
+            self.step_rows.setdefault(event["node"], []).append((event["host"], event["check"], word, detail))
+            output.result(event["step_id"], detail)
+        elif kind == "branch":
+            self.branches[event["from"]] = event
         elif kind == "node-enter":
             node = event["node"]
             self.visits += 1
             self._step_nodes.discard(node)
+            self.step_rows.pop(node, None)
+            self.branches.pop(node, None)
+            if node != self.result_for:
+                output.new_visit(node)
             self.statuses = {k: v for k, v in self.statuses.items() if not k.startswith(f"{node}/")}
         elif kind == "mutating-refused":
             self.notify(f"Mutating step not run: {event['reason']}", severity="warning")
@@ -176,15 +218,40 @@ class MainScreen(Screen[None]):
         s = self.session
         states = {nid: node_state(s, nid) for nid in s.playbook.nodes}
         self.query_one(PlaybookTree).update_states(states, s.path, s.current)
-        if s.current:
+        shown = self.result_for or s.current
+        if self.result_for:
+            self.show_result(self.result_for)
+        elif s.current:
             node = s.node(s.current)
             self.query_one(StepPanel).show(s.current, node, s.plan(), self.statuses, s.status)
+        output = self.query_one(OutputView)
+        output.show_node(shown, settled=self.result_for is not None)
+        output.border_title = f"Output · {shown}" + ("  (wrapped: l)" if output.wrap else "")
+        step = self.query_one("#step")
+        step.border_title = "Step result" if self.result_for else "Current step"
+        step.set_class(self.result_for is not None, "-result")
         self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
         self.query_one("#status", Static).update(self.status_line())
         self.query_one("#note", Input).placeholder = f"Note on {s.current}: Enter saves it to the journal"
         self.app.sub_title = f"{s.current} · {s.status}"
         self.refresh_bindings()
         self.after_change()
+
+    def show_result(self, node_id: str) -> None:
+        s = self.session
+        findings = [f for f in s.state.active_findings() if f.node == node_id]
+        branch = self.branches.get(node_id)
+        if branch is not None:
+            cited_ids = set(branch.get("cited") or [])
+            cited = [f for f in s.state.active_findings() if f.id in cited_ids]
+            why = branch_why(branch["to"], str(branch.get("reason", "")), cited)
+        else:
+            why = branch_why(None, s.unresolved_reason or "no branch applies", [])
+        nxt = branch["to"] if branch else None
+        hint = "Enter or r continues" + (f" to {nxt}" if nxt else "") + " · a runs on without pausing"
+        hint += " · Enter on a finding shows its evidence" if findings else ""
+        rows = self.step_rows.get(node_id, [])
+        self.query_one(StepPanel).show_result(node_id, s.node(node_id), rows, findings, why, hint)
 
     def status_line(self) -> Text:
         s = self.session
@@ -201,6 +268,9 @@ class MainScreen(Screen[None]):
         if self.following is not None:
             text.append(" FOLLOWING ", style="bold black on cyan")
         steps = s.plan() if s.current else []
+        if self.result_for:
+            text.append(f"  result of {self.result_for}: Enter or r goes on · a runs on")
+            return text
         hint = {
             "ready": f"  r runs {len(steps)} command(s) · a auto-advances · s skips · o overrides · b goes back",
             "running": "  running… x cancels",
@@ -217,8 +287,8 @@ class MainScreen(Screen[None]):
         """Open the question or the conclusion when the walk reaches one (once per visit)."""
         s = self.session
         visit = f"{s.current}#{self.visits}"
-        if self.app.screen is not self:
-            return
+        if self.app.screen is not self or self.result_for or self._stepping:
+            return  # a question or the conclusion opens once the step's result was seen
         if s.status == "question" and self.asked_for != visit:
             self.asked_for = visit
             self.action_answer()
@@ -235,9 +305,19 @@ class MainScreen(Screen[None]):
     # ---- workers ------------------------------------------------------------------------
     @work(exclusive=True, group="session", exit_on_error=False)
     async def run_steps(self, auto: bool = False) -> str:
+        try:
+            return await self._run_steps(auto)
+        finally:
+            self._stepping = False
+
+    async def _run_steps(self, auto: bool) -> str:
         s = self.session
         status: str = s.status
+        ran = s.current
+        pause = self.pause_on_result and s.gate is None and not auto  # training (a gate) keeps its flow
+        self._stepping = pause
         while True:
+            ran = s.current
             task = asyncio.ensure_future(s.run_current())
             try:
                 status = await task
@@ -255,6 +335,9 @@ class MainScreen(Screen[None]):
                 break
         if not s.finished and s.status != "question":
             self.auto = False
+        self._stepping = False
+        if pause and status != "cancelled" and ran and (ran != s.current or s.finished):
+            self.result_for = ran  # stays on screen until Enter or r
         self.schedule_refresh()
         return status
 
@@ -269,8 +352,8 @@ class MainScreen(Screen[None]):
     async def follow_log(self, steps: list[PlannedStep]) -> list[FollowResult]:
         """The session follows and journals; its follow-* events are rendered as they come."""
         stop = self.following = asyncio.Event()
+        self.result_for = None
         self.schedule_refresh()
-        self.query_one(OutputTabs).show_host(steps[0].host.name)
         try:
             results = await self.session.follow(steps, stop)
         finally:
@@ -287,16 +370,68 @@ class MainScreen(Screen[None]):
         return self.session.status == "running"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only keys that do something now are active and in the footer."""
         s = self.session
-        if action in ("run", "rerun", "skip", "override", "back") and self.busy:
-            return None
-        if action == "answer" and s.status != "question":
-            return None
+        showing = self.result_for is not None
+        if action in WALK_ACTIONS and typed_ahead(self.app):
+            if self._guard_timer is None:  # one footer refresh when the window is over
+                self._guard_timer = self.set_timer(modals.TYPE_AHEAD_S + 0.05, self._guard_over)
+            return None  # letters typed into a dialog that just closed do not act here
+        if action == "continue":
+            return showing and not isinstance(self.focused, (Input, DataTable))
+        if action == "run":
+            return not showing and not self.busy and s.status in ("ready", "question")
+        if action == "auto":
+            return not s.finished and s.status != "question"
+        if action == "cancel":
+            return self.busy or self.following is not None
+        if action == "skip":
+            return not showing and not self.busy and s.status in ("ready", "question")
+        if action == "answer":
+            return not showing and s.status == "question"
+        if action == "conclusion":
+            return s.finished and not showing
+        if action in ("override", "back", "rerun"):
+            return not self.busy and bool(s.path) and (action != "back" or len(s.path) > 1 or s.finished)
+        if action == "follow":
+            return self.following is not None or bool(self.session.follow_steps())
+        if action == "copy":
+            return not showing and bool(s.plan())
         return True
+
+    def _guard_over(self) -> None:
+        self._guard_timer = None
+        self.refresh_bindings()
+
+    def action_continue(self) -> None:
+        """Leave a step's result for the next step (a question or the conclusion opens now)."""
+        self.result_for = None
+        self.refresh_all()
+
+    def action_conclusion(self) -> None:
+        self.app.call_later(self.app.run_action, "show_conclusion")
+
+    def action_wrap(self) -> None:
+        wrapped = self.query_one(OutputView).toggle_wrap()
+        self.notify("Output: long lines wrapped" if wrapped else "Output: long lines not wrapped", timeout=2)
+        self.schedule_refresh()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        table = self.query_one(FindingsTable)
+        finding = table.finding_at(event.cursor_row)
+        if finding is None:
+            return
+        obs = next(
+            (o for o in reversed(self.session.state.observations) if o.step_id and o.step_id == finding.step_id),
+            None,
+        )
+        self.app.push_screen(FindingScreen(finding, obs))
 
     def action_run(self) -> None:
         s = self.session
-        if s.status == "question":
+        if self.result_for is not None:
+            self.action_continue()
+        elif s.status == "question":
             self.action_answer()
         elif s.status == "ready":
             self.run_steps(auto=False)
@@ -305,6 +440,7 @@ class MainScreen(Screen[None]):
 
     def action_auto(self) -> None:
         self.auto = not self.auto
+        self.result_for = None
         self.notify(
             "Auto-advance on: read-only steps run until a question or a conclusion" if self.auto else "Auto-advance off"
         )
@@ -434,10 +570,17 @@ class MainScreen(Screen[None]):
         )
 
     def action_note(self) -> None:
-        self.query_one("#note", Input).focus()
+        note = self.query_one("#note", Input)
+        note.can_focus = True
+        note.focus()
 
     def action_focus_tree(self) -> None:
         self.query_one(PlaybookTree).focus()
+
+    def on_descendant_blur(self, event: Any) -> None:
+        # leaving the note: Tab and focus cycling skip it again until n
+        if getattr(event.widget, "id", None) == "note":
+            event.widget.can_focus = False
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # journal the note as it is typed (after a short pause), so a crash loses nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Group
@@ -14,7 +15,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.engine import Finding, PlannedStep
+from runbook.engine import Finding, Observation, PlannedStep
+
+#: keys pressed this soon after a dialog closed were typed into it, not meant for the screen behind
+TYPE_AHEAD_S = 0.1
+
+
+def typed_ahead(app: Any) -> bool:
+    return time.monotonic() - float(getattr(app, "dialog_closed_at", 0.0)) < TYPE_AHEAD_S
 
 
 class Dialog(ModalScreen[Any]):
@@ -35,6 +43,10 @@ class Dialog(ModalScreen[Any]):
     Dialog Input { margin-top: 1; }
     """
     title_text = ""
+
+    def dismiss(self, result: Any = None) -> Any:
+        self.app.dialog_closed_at = time.monotonic()  # type: ignore[attr-defined]
+        return super().dismiss(result)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -227,7 +239,8 @@ class HelpScreen(Dialog):
             keys.add_row(key, what)
         tips = Text(
             "\nTree: arrows move, Enter on a visited node goes back to it. "
-            "Output: one tab per host (click a tab, or arrows on the tab bar). "
+            "After r, the step's result stays on screen (Enter or r goes on); Output shows the step named "
+            "in the step panel, a header per command; l wraps long lines. Enter on a finding shows its evidence. "
             "ctrl+p opens the command palette with every action. "
             "The journal is written as you go: quitting never loses anything (runbook resume).",
             style="dim",
@@ -246,3 +259,64 @@ def finding_options(findings: list[Finding]) -> list[tuple[str, str]]:
         seen.add(f.id)
         out.append((f"finding:{f.id}", f"Dismiss finding [{f.severity}] {f.title} ({f.node})"))
     return out
+
+
+class FindingScreen(Dialog):
+    """One finding in full: its evidence, the command it came from, and that command's output
+    with the evidence lines marked."""
+
+    BINDINGS = [Binding("escape,enter,q", "dismiss_none", "Close")]
+    DEFAULT_CSS = """
+    FindingScreen > Vertical { width: 110; }
+    FindingScreen .dialog-body { max-height: 40; }
+    """
+
+    def __init__(self, finding: Finding, observation: Observation | None) -> None:
+        super().__init__()
+        self.finding, self.observation = finding, observation
+
+    def body(self) -> Text:
+        f, obs = self.finding, self.observation
+        style = {"critical": "bold red", "warning": "yellow"}.get(f.severity, "dim")
+        text = Text()
+        text.append(f"{f.severity}", style=style)
+        text.append(f"  {f.host or '-'}  ·  node {f.node}  ·  check {f.check or '-'}  ·  {f.id}\n\n", style="dim")
+        text.append("Evidence\n", style="bold")
+        evidence = [line for line in (f.evidence or "").splitlines() if line.strip()]
+        for line in evidence or ["(no evidence line recorded)"]:
+            text.append(f"  {line}\n")
+        if obs is None:
+            text.append("\nThe step it came from is not in this session's results.\n", style="dim")
+            return text
+        text.append("\nCommand", style="bold")
+        text.append(f"  ({obs.host}, step {obs.step_id})\n", style="dim")
+        text.append(f"  $ {obs.command}\n")
+        status = (
+            f"{obs.error['kind']}: {obs.error['message']}"
+            if obs.error
+            else "timed out"
+            if obs.timed_out
+            else f"exit {obs.exit_status}"
+        )
+        text.append(f"  {status} · {obs.duration_s:.2f} s\n", style="dim")
+        output = obs.stdout + (("\n" + obs.stderr) if obs.stderr else "")
+        lines = output.splitlines()
+        marks = {line.strip() for line in evidence}
+        text.append(f"\nOutput ({len(lines)} lines; ▶ marks the evidence)\n", style="bold")
+        for line in lines[:400]:
+            hit = line.strip() in marks or any(m and m in line for m in marks)
+            text.append("▶ " if hit else "  ", style="bold yellow")
+            text.append(f"{line}\n", style="bold" if hit else "")
+        if len(lines) > 400:
+            text.append(f"  … {len(lines) - 400} more lines in the report's appendix\n", style="dim")
+        return text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.finding.title, classes="dialog-title")
+            with VerticalScroll(classes="dialog-body", id="finding-body"):
+                yield Static(self.body(), id="finding-text")
+            yield Static(Text("Enter or Escape closes", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one("#finding-body").focus()

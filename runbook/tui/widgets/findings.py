@@ -19,6 +19,10 @@ class FindingsTable(DataTable[Text | str]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.shown: list[tuple[str, str, str | None, bool]] = []
+        self.rows_shown: list[Finding] = []
+
+    def finding_at(self, row: int) -> Finding | None:
+        return self.rows_shown[row] if 0 <= row < len(self.rows_shown) else None
 
     def on_mount(self) -> None:
         self.add_columns("sev", "host", "finding", "evidence", "node")
@@ -29,6 +33,7 @@ class FindingsTable(DataTable[Text | str]):
         if key == self.shown:
             return
         self.shown = key
+        self.rows_shown = rows
         self.clear()
         for f in rows:
             gone = (f.node, f.id) in dismissed

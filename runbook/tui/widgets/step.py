@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from runbook.engine import PlannedStep
+from runbook.engine import Finding, PlannedStep
 from runbook.playbook.model import Node
 
 STATUS_STYLES = {
@@ -83,6 +83,44 @@ class StepPanel(VerticalScroll):
             body.append("A decision on what was found so far: no command runs here.\n", style="dim")
         if extra:
             body.append(extra, style="dim")
+        self.query_one("#step-commands", Static).update(body)
+
+    def show_result(
+        self,
+        node_id: str,
+        node: Node,
+        rows: list[tuple[str, str, str, str]],
+        findings: list[Finding],
+        why: str,
+        hint: str,
+    ) -> None:
+        """A step's result, kept on screen until the engineer moves on: each command's status,
+        the findings it produced, and why the walk goes where it goes."""
+        title = Text()
+        title.append("Result  ", style="bold reverse")
+        title.append(f" {node_id}  ", style="dim")
+        title.append(node.title or node_id)
+        self.query_one("#step-title", Static).update(title)
+        self.query_one("#step-why", Static).update(Text(why, style="bold"))
+        body = Text()
+        for f in findings:
+            style = {"critical": "bold red", "warning": "yellow"}.get(f.severity, "dim")
+            body.append(f"● {f.severity:<8} ", style=style)
+            body.append(f"{f.host or '-'}: ", style="bold")
+            body.append(f"{f.title}\n")
+        if rows and not findings:
+            body.append("Nothing wrong was found by this step.\n", style="green")
+        if rows:
+            body.append("\n")
+        for host, check, word, detail in rows:
+            icon, style = STATUS_STYLES.get(word, ("·", ""))
+            body.append(f"{icon} ", style=style)
+            body.append(host, style="bold")
+            body.append(f" · {check}  ")
+            body.append(f"{detail}\n", style=style)
+        if not rows and not findings:
+            body.append("A decision on what was found so far: no command ran here.\n", style="dim")
+        body.append(f"\n{hint}", style="dim")
         self.query_one("#step-commands", Static).update(body)
 
 

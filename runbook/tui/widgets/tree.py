@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from runbook.playbook.model import Playbook
@@ -56,20 +56,27 @@ class PlaybookTree(Tree[str]):
                 item.allow_expand = False
         self.root.expand()
 
-    def label_for(self, node_id: str, state: str, on_path: bool) -> Text:
+    def label_for(self, node_id: str, state: str, step: int | None) -> Text:
+        """Icon, the step number on the walked path (highlighted), and the node's name."""
         icon = ICONS.get(state, "·")
         style = STYLES.get(state, "")
         label = Text(f"{icon} ", style=style.replace("reverse", "").strip())
-        label.append(node_id, style=style + (" bold" if on_path and state not in ("pending",) else ""))
+        if step is not None:
+            label.append(f"{step}", style="bold reverse")
+            label.append(" ")
+            style += " bold"
+        label.append(node_id, style=style)
         return label
 
     def update_states(self, states: dict[str, str], path: list[str], current: str | None) -> None:
+        steps = {n: i for i, n in enumerate(path, 1)}  # a node visited twice shows its last step
         for node_id, item in self.items.items():
             state = states.get(node_id, "pending")
-            if self.states.get(node_id) == state + str(node_id in path):
+            key = f"{state}:{steps.get(node_id)}"
+            if self.states.get(node_id) == key:
                 continue
-            self.states[node_id] = state + str(node_id in path)
-            item.set_label(self.label_for(node_id, state, node_id in path))
+            self.states[node_id] = key
+            item.set_label(self.label_for(node_id, state, steps.get(node_id)))
         if current in self.items and self.cursor_node is not self.items[current]:
             self.move_cursor(self.items[current])
 
@@ -77,3 +84,33 @@ class PlaybookTree(Tree[str]):
         event.stop()
         if event.node.data:
             self.post_message(self.BackRequested(event.node.data))
+
+
+class TreeLegend(Static):
+    """What the marks in the tree mean."""
+
+    DEFAULT_CSS = """
+    TreeLegend { height: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    WORDS = [
+        ("current", "current"),
+        ("finding", "finding"),
+        ("clear", "clear"),
+        ("skipped", "skipped"),
+        ("overridden", "overridden"),
+        ("concluded", "conclusion"),
+        ("pending", "not visited"),
+    ]
+
+    def on_mount(self) -> None:
+        text = Text()
+        for i, (state, word) in enumerate(self.WORDS):
+            if i:
+                text.append("  ")
+            text.append(ICONS[state], style=STYLES[state].replace("reverse", "").strip())
+            text.append(f" {word}")
+        text.append("  ")
+        text.append("3", style="bold reverse")
+        text.append(" step on the path")
+        self.update(text)
