@@ -12,6 +12,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import os
 import random
 import re
 import threading
@@ -83,11 +84,20 @@ class Lost(Exception):
 
 
 class HostKeyRejected(Exception):
-    def __init__(self, status: KeyStatus, keytype: str, blob: bytes):
+    def __init__(self, status: KeyStatus, keytype: str, blob: bytes, verdict: known_hosts.Verdict | None = None):
         super().__init__(f"host key {status}")
         self.status = status
         self.keytype = keytype
         self.blob = blob
+        self.verdict = verdict
+
+
+def known_hosts_files(ep: Endpoint) -> list[str]:
+    """Every file OpenSSH reads for this endpoint: the user files (the first, where new keys go,
+    leading), then the global ones. Missing files simply hold nothing."""
+    user = [ep.known_hosts, *(f for f in ep.known_hosts_files if f != ep.known_hosts)]
+    glob = [os.path.expanduser(f) for f in ep.global_known_hosts if f != "none"]
+    return [*user, *(f for f in glob if f not in user)]
 
 
 # --- bounds -------------------------------------------------------------------------------
@@ -462,7 +472,8 @@ class SSHTransportBase(Transport):
         if blob in self._trusted_once.get((ep.hostname, ep.port), ()):
             return
         with self._key_lock:
-            status = known_hosts.check(ep.known_hosts, ep.hostname, ep.port, keytype, blob)
+            found = known_hosts.verdict(known_hosts_files(ep), ep.hostname, ep.port, keytype, blob)
+            status = found.status
             if status is KeyStatus.KNOWN:
                 return
             # StrictHostKeyChecking accept-new/no in ssh_config: record new keys as OpenSSH would
@@ -477,26 +488,29 @@ class SSHTransportBase(Transport):
                     known_hosts.fingerprint(blob),
                 )
                 return
-        raise HostKeyRejected(status, keytype, blob)
+        raise HostKeyRejected(status, keytype, blob, found)
 
     def _hostkey_error(self, ep: Endpoint, rej: HostKeyRejected) -> TransportError:
         fp = known_hosts.fingerprint(rej.blob)
         where = f"{ep.hostname}:{ep.port}"
+        files = known_hosts_files(ep)
+        found = rej.verdict or known_hosts.verdict(files, ep.hostname, ep.port, rej.keytype, rej.blob)
+        path = found.path or ep.known_hosts  # the file that holds the other key / the marker
         if rej.status is KeyStatus.CHANGED:
             entry = known_hosts.entry_name(ep.hostname, ep.port)
-            known = known_hosts.known_types(ep.known_hosts, ep.hostname, ep.port)
+            known = list(found.known)
             if rej.keytype in known:
-                msg = known_hosts.changed_message(ep.name, where, ep.known_hosts, rej.keytype, fp, entry)
+                msg = known_hosts.changed_message(ep.name, where, path, rej.keytype, fp, entry)
             else:
-                msg = known_hosts.other_type_message(ep.name, where, ep.known_hosts, known, rej.keytype, fp, entry)
+                msg = known_hosts.other_type_message(ep.name, where, path, known, rej.keytype, fp, entry)
             return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
         if rej.status is KeyStatus.CERT_AUTHORITY:
-            msg = known_hosts.cert_authority_message(ep.name, where, ep.known_hosts, fp)
+            msg = known_hosts.cert_authority_message(ep.name, where, path, fp)
             return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
         if rej.status is KeyStatus.REVOKED:
-            msg = known_hosts.revoked_message(ep.name, where, ep.known_hosts, fp)
+            msg = known_hosts.revoked_message(ep.name, where, path, fp)
             return TransportError(ErrorKind.HOSTKEY_CHANGED, msg, fingerprint=fp)
-        msg = known_hosts.unknown_message(ep.name, where, ep.known_hosts, fp)
+        msg = known_hosts.unknown_message(ep.name, where, ", ".join(files), fp)
         return TransportError(ErrorKind.HOSTKEY_UNKNOWN, msg, fingerprint=fp)
 
     # --- commands ------------------------------------------------------------------------

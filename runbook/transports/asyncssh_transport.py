@@ -25,6 +25,7 @@ from runbook.transports._ssh import (
     SSHTransportBase,
     Stream,
     auth_message,
+    known_hosts_files,
 )
 from runbook.transports.base import ErrorKind, TransportError
 
@@ -79,7 +80,7 @@ class _Session(asyncssh.SSHClientSession):
 def host_key_algs(ep: Endpoint) -> list[str]:
     """Every plain host-key algorithm asyncssh knows, the ones of the key types known_hosts
     holds for this host first (as OpenSSH orders them), so a host is asked for the key we know."""
-    known = set(known_hosts.known_types(ep.known_hosts, ep.hostname, ep.port))
+    known = set(known_hosts.known_types(known_hosts_files(ep), ep.hostname, ep.port))
     algs = [a.decode() for a in get_public_key_algs()]
     first = [a for a in algs if a in known or (a.startswith("rsa-sha2-") and "ssh-rsa" in known)]
     return first + [a for a in algs if a not in first]

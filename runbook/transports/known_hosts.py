@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -92,25 +93,49 @@ def lookup(path: str, hostname: str, port: int) -> list[KnownKey]:
     return found
 
 
-def check(path: str, hostname: str, port: int, keytype: str, blob: bytes) -> KeyStatus:
-    keys = lookup(path, hostname, port)
-    if any(k.marker == "@revoked" and k.blob == blob for k in keys):
-        return KeyStatus.REVOKED
-    plain = [k for k in keys if k.marker is None]
-    if any(k.blob == blob for k in plain):
-        return KeyStatus.KNOWN
-    if any(k.marker == "@cert-authority" for k in keys):
-        return KeyStatus.CERT_AUTHORITY
+@dataclass(frozen=True)
+class Verdict:
+    """What every known_hosts file together says of a key; `path` is the file that decided
+    (the one holding the match, the @revoked or CA line, or the other key), else the first."""
+
+    status: KeyStatus
+    path: str
+    known: tuple[str, ...] = ()  # key types the host is known under, in the deciding file
+
+
+def verdict(paths: Sequence[str], hostname: str, port: int, keytype: str, blob: bytes) -> Verdict:
+    """OpenSSH's reading of several files (user files, then global): a match in any file is
+    known, a @revoked line in any file refuses, another key for the host in any file is changed."""
+    found = [(path, key) for path in paths for key in lookup(path, hostname, port)]
+    first = paths[0] if paths else ""
+    for path, key in found:
+        if key.marker == "@revoked" and key.blob == blob:
+            return Verdict(KeyStatus.REVOKED, path)
+    plain = [(path, key) for path, key in found if key.marker is None]
+    for path, key in plain:
+        if key.blob == blob:
+            return Verdict(KeyStatus.KNOWN, path)
+    for path, key in found:
+        if key.marker == "@cert-authority":
+            return Verdict(KeyStatus.CERT_AUTHORITY, path)
     # Another key is known for this host: of the same type, or of a type the server no longer
     # offers (the known types are offered first, as OpenSSH does). Either way it is not the
-    # key we know, and --accept-new-host-keys must not add it beside the old one.
+    # key we know, and --accept-new-host-keys must not add it beside the old one. Name the file
+    # with a key of the offered type if there is one (that is the line to remove).
     if plain:
-        return KeyStatus.CHANGED
-    return KeyStatus.UNKNOWN
+        same = [path for path, key in plain if key.keytype == keytype]
+        path = same[0] if same else plain[0][0]
+        return Verdict(KeyStatus.CHANGED, path, tuple(k.keytype for p, k in plain if p == path))
+    return Verdict(KeyStatus.UNKNOWN, first)
 
 
-def known_types(path: str, hostname: str, port: int) -> list[str]:
-    return [k.keytype for k in lookup(path, hostname, port) if k.marker is None]
+def check(path: str, hostname: str, port: int, keytype: str, blob: bytes) -> KeyStatus:
+    return verdict([path], hostname, port, keytype, blob).status
+
+
+def known_types(paths: str | Sequence[str], hostname: str, port: int) -> list[str]:
+    files = [paths] if isinstance(paths, str) else paths
+    return [k.keytype for path in files for k in lookup(path, hostname, port) if k.marker is None]
 
 
 def _hashed(name: str) -> str:

@@ -26,7 +26,16 @@ from paramiko.common import cMSG_CHANNEL_REQUEST
 
 from runbook.inventory.ssh_config import Endpoint
 from runbook.transports import known_hosts
-from runbook.transports._ssh import Conn, Dropped, Lost, Refused, SSHTransportBase, Stream, auth_message
+from runbook.transports._ssh import (
+    Conn,
+    Dropped,
+    Lost,
+    Refused,
+    SSHTransportBase,
+    Stream,
+    auth_message,
+    known_hosts_files,
+)
 from runbook.transports.base import ErrorKind, OutputCallback, TransportError
 
 # paramiko logs handshake failures at ERROR; keep them off the terminal (they become findings).
@@ -150,7 +159,7 @@ class ParamikoTransport(SSHTransportBase):
         t.auth_timeout = timeout
         # offer first the key types known_hosts holds, as OpenSSH does, so a host with only an
         # RSA entry is not asked for its ed25519 key and then called "unknown"
-        known = set(known_hosts.known_types(ep.known_hosts, ep.hostname, ep.port))
+        known = set(known_hosts.known_types(known_hosts_files(ep), ep.hostname, ep.port))
         opts = t.get_security_options()
         types = list(opts.key_types)
         first = [a for a in types if _key_base_type(a) in known]
