@@ -249,7 +249,9 @@ class Engine:
     def hosts_for(self, check: CheckSpec) -> list[Host]:
         return self.inventory.with_role(check.on) if check.on != LOCAL else [self.inventory.local_host()]
 
-    def plan(self, node_id: str, state: RunState) -> list[PlannedStep]:
+    def plan(self, node_id: str, state: RunState, problems: list[str] | None = None) -> list[PlannedStep]:
+        """The steps of a node. A `foreach` that cannot be evaluated plans no step for its check,
+        and says why in `problems` (the session journals each as a rule problem)."""
         node = self.node(node_id)
         steps: list[PlannedStep] = []
         ctx = self.expr_context(state)
@@ -258,7 +260,9 @@ class Engine:
             if check.foreach:
                 try:
                     items = _flatten(evaluate(check.foreach, ctx))
-                except ExprError:
+                except ExprError as exc:
+                    if problems is not None:
+                        problems.append(f"check {check.id} foreach: {exc}")
                     items = []
                 # a name-based list may repeat; keep the first of each
                 unique: list[Any] = []

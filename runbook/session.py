@@ -264,7 +264,10 @@ class Session:
         if self.current is None or self.finished or self.status in (Status.QUESTION, Status.DIAGNOSE, Status.DECIDE):
             return self.status
         node_id = self.current
-        steps = self.plan()
+        problems: list[str] = []
+        steps = self.engine.plan(node_id, self.state, problems)
+        for problem in problems:
+            self.log(RuleProblem(node=node_id, message=problem))
         try:
             observations = await self._run_steps(steps)
         finally:

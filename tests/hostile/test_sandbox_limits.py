@@ -65,4 +65,6 @@ def test_a_run_with_hostile_rules_finishes_and_reports_each_as_a_rule_problem(tm
     for rule in ("div title", "huge_range", "huge_string evidence", "nested_loops evidence", "huge_power"):
         assert f"finding {rule}" in problems, problems
     assert "branch to end-bad" in problems and "ZeroDivisionError" in problems
+    assert "check each foreach" in problems, problems  # a foreach that fails plans nothing, and says so
+    assert not [e for e in events if e["type"] == "step-start" and e.get("check") == "each"]
     assert [e["cause"] for e in events if e["type"] == "conclusion"] == ["no-fault-found"]
