@@ -257,23 +257,66 @@ def ancestors_of(tree: Tree, name: str) -> set[str]:
 MAX_YAML_DEPTH = 200
 
 
+MAX_YAML_EXPANDED = 1_000_000  # nodes once aliases are expanded: an alias bomb stops here
+
+
 def check_yaml_depth(text: str, path: str) -> None:
-    """PyYAML composes recursively: refuse deep nesting from the event stream first."""
+    """PyYAML composes recursively and expands aliases: refuse deep nesting, alias cycles and
+    alias bombs from the event stream, before any loader builds (or recurses through) a thing."""
     depth = 0
+    sizes: dict[str, int] = {}  # anchor -> nodes it stands for, once its collection is complete
+    stack: list[list[Any]] = []  # [anchor, nodes so far] per open collection
+    total = 0
+
+    def fail(event: yaml.Event, message: str) -> LimitError:
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        return LimitError([f"{path}:{line}: {message} (runbook's limit)"])
+
+    def count(event: yaml.Event, nodes: int) -> None:
+        nonlocal total
+        total += nodes
+        if total > MAX_YAML_EXPANDED:
+            raise fail(event, f"YAML expands to more than {MAX_YAML_EXPANDED:,} nodes through aliases")
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         for event in yaml.parse(text, Loader=loader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
-                    line = event.start_mark.line + 1 if event.start_mark else 1
-                    raise LimitError(
-                        [f"{path}:{line}: YAML nested deeper than {MAX_YAML_DEPTH} levels (runbook's limit)"]
-                    )
+                    raise fail(event, f"YAML nested deeper than {MAX_YAML_DEPTH} levels")
+                count(event, 1)
+                stack.append([event.anchor, 1])
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
-        return  # the loader reports it with its line
+                anchor, nodes = stack.pop()
+                if stack:
+                    stack[-1][1] += nodes
+                if anchor:
+                    sizes[anchor] = nodes
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                if isinstance(event, yaml.AliasEvent):
+                    if event.anchor not in sizes:
+                        if any(event.anchor == open_anchor for open_anchor, _ in stack):
+                            raise fail(event, f"YAML alias *{event.anchor} refers to a node that contains it")
+                        return  # an undefined alias: the loader reports it with its line
+                    nodes = sizes[event.anchor]
+                else:
+                    nodes = 1
+                    if event.anchor:
+                        sizes[event.anchor] = 1
+                count(event, nodes)
+                if stack:
+                    stack[-1][1] += nodes
+    except yaml.YAMLError as exc:
+        problem = str(getattr(exc, "problem", "") or "")
+        if "nesting depth" not in problem:
+            return  # not YAML (an INI file, say), or broken: the loader reports it with its line
+        # libyaml stops at its own nesting bound (1,000); the pure-Python loader that would
+        # report it recurses past Python's stack, so it is said here, with its line.
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise LimitError([f"{path}:{line}: YAML nested deeper than {MAX_YAML_DEPTH} levels (runbook's limit)"]) from exc
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -301,6 +344,7 @@ def load_yaml_lines(text: str, path: str) -> tuple[Any, dict[int, int]]:
     lines: dict[int, int] = {}
     check_yaml_depth(text, path)
     loader = _LineLoader(text)
+    loader.name = path  # marks (and so every error) name the file, not "<unicode string>"
     try:
         node = loader.get_single_node()
         if node is None:
