@@ -183,7 +183,7 @@ class RunbookApp(App[int]):
         return conclusion_markdown(
             s.conclusion,
             s.unresolved_reason,
-            s.state.active_findings(),
+            s.walk.active_findings(),
             self.shown(s.journal.path),
             self.shown(self.exported) if self.exported else None,
         )

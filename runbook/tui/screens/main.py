@@ -158,7 +158,7 @@ class MainScreen(Screen[None]):
         self.query_one("#output").border_title = "Output"
         self.query_one("#findings").border_title = "Findings"
         # a resumed session: show what the journal already holds
-        for obs in self.session.state.observations:
+        for obs in self.session.walk.observations:
             self.statuses[obs.key] = result_summary(obs.to_event())
             self.step_rows.setdefault(obs.node, []).append((obs.host, obs.check, *self.statuses[obs.key]))
         if self._start:
@@ -248,7 +248,7 @@ class MainScreen(Screen[None]):
         step = self.query_one("#step")
         step.border_title = "Step result" if self.result_for else "Current step"
         step.set_class(self.result_for is not None, "-result")
-        self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
+        self.query_one(FindingsTable).show(s.walk.findings, s.walk.dismissed)
         self.query_one("#status", Static).update(self.status_line())
         self.query_one("#note", Input).placeholder = f"Note on {s.current}: Enter saves it to the journal"
         self.app.sub_title = f"{s.current} · {s.status}"
@@ -257,11 +257,11 @@ class MainScreen(Screen[None]):
 
     def show_result(self, node_id: str) -> None:
         s = self.session
-        findings = [f for f in s.state.active_findings() if f.node == node_id]
+        findings = [f for f in s.walk.active_findings() if f.node == node_id]
         branch = self.branches.get(node_id)
         if branch is not None:
             cited_ids = set(branch.cited or [])
-            cited = [f for f in s.state.active_findings() if f.id in cited_ids]
+            cited = [f for f in s.walk.active_findings() if f.id in cited_ids]
             why = branch_why(branch.to, branch.reason, cited)
         else:
             why = branch_why(None, s.unresolved_reason or "no branch applies", [])
@@ -440,7 +440,7 @@ class MainScreen(Screen[None]):
         if finding is None:
             return
         obs = next(
-            (o for o in reversed(self.session.state.observations) if o.step_id and o.step_id == finding.step_id),
+            (o for o in reversed(self.session.walk.observations) if o.step_id and o.step_id == finding.step_id),
             None,
         )
         self.app.push_screen(FindingScreen(finding, obs))
@@ -513,8 +513,8 @@ class MainScreen(Screen[None]):
 
     def action_override(self) -> None:
         s = self.session
-        options = finding_options([f for f in s.state.active_findings() if f.severity != "info"])
-        options += finding_options([f for f in s.state.active_findings() if f.severity == "info"])
+        options = finding_options([f for f in s.walk.active_findings() if f.severity != "info"])
+        options += finding_options([f for f in s.walk.active_findings() if f.severity == "info"])
         prev = s.path[-2] if len(s.path) > 1 else None
         if prev:
             for t in targets(s.node(prev)):
