@@ -265,6 +265,16 @@ def _no_result() -> Observation:
     return Observation(step_id="", node="", check="", host="", command="")
 
 
+@event(
+    "host-state",
+    "a host's connection changed (idle, connected, unreachable, key-unknown...): sent to listeners, not journaled",
+)
+@dataclass(frozen=True, kw_only=True)
+class HostStateChanged(Event):
+    host: str = ""
+    state: str = ""
+
+
 @event("step-result", "a step finished: the command that actually ran and what it gave back")
 @dataclass(frozen=True, kw_only=True)
 class StepFinished(Event):

@@ -11,6 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from runbook.events import (
+    Answered,
+    Concluded,
+    Event,
+    FindingRecorded,
+    InventoryWarning,
+    MutatingRefused,
+    NodeEntered,
+    StepFinished,
+    Summary,
+)
 from runbook.session import Session
 
 # kept for code written against the old home of these names (parallel branches)
@@ -23,36 +34,37 @@ class Progress:
     def __init__(self, out: TextIO = sys.stderr):
         self.out = out
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["type"]
-        t = event.get("ts", "")[11:19]
+    def __call__(self, event: Event) -> None:
+        t = event.ts[11:19]
         line = None
-        if kind == "node-enter":
-            line = f"{t} ▶ {event['node']}: {event['title']}"
-        elif kind == "step-result":
-            err = event.get("error")
+        if isinstance(event, NodeEntered):
+            line = f"{t} ▶ {event.node}: {event.title}"
+        elif isinstance(event, StepFinished):
+            obs = event.result
+            err = obs.error
             status = (
                 f"{err['kind']}: {err['message'][:120]}"
                 if err
                 else "timed out"
-                if event.get("timed_out")
-                else f"exit {event.get('exit_status')}"
+                if obs.timed_out
+                else f"exit {obs.exit_status}"
             )
-            line = f"{t}   {event['check']}@{event['host']}: {status} ({event.get('duration_s', 0):.2f}s)"
-        elif kind == "finding":
-            where = f" [{event['host']}]" if event.get("host") else ""
-            line = f"{t}   ! {event['severity']}{where}: {event['title']}"
-        elif kind == "answer":
-            line = f"{t}   ? {event['key']} = {event['value']} ({event['source']})"
-        elif kind == "conclusion":
-            hosts = ", ".join(event.get("hosts") or []) or "-"
-            line = f"{t} ■ conclusion: {event['cause']}: {event['title']} (hosts: {hosts})"
-        elif kind == "inventory-warning":
-            line = f"{t} ⚠ {event['message']}"
-        elif kind == "summary":
-            line = f"{t}   = {event['text']}"
-        elif kind == "mutating-refused":
-            line = f"{t}   ✋ mutating step not run: {event['reason']}"
+            line = f"{t}   {obs.check}@{obs.host}: {status} ({obs.duration_s or 0:.2f}s)"
+        elif isinstance(event, FindingRecorded):
+            f = event.finding
+            where = f" [{f.host}]" if f.host else ""
+            line = f"{t}   ! {f.severity}{where}: {f.title}"
+        elif isinstance(event, Answered):
+            line = f"{t}   ? {event.key} = {event.value} ({event.source})"
+        elif isinstance(event, Concluded):
+            hosts = ", ".join(event.hosts or []) or "-"
+            line = f"{t} ■ conclusion: {event.cause}: {event.title} (hosts: {hosts})"
+        elif isinstance(event, InventoryWarning):
+            line = f"{t} ⚠ {event.message}"
+        elif isinstance(event, Summary):
+            line = f"{t}   = {event.text}"
+        elif isinstance(event, MutatingRefused):
+            line = f"{t}   ✋ mutating step not run: {event.reason}"
         if line:
             print(line, file=self.out, flush=True)
 

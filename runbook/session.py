@@ -33,6 +33,7 @@ from runbook.events import (
     FollowLine,
     FollowStarted,
     HostKeyAccepted,
+    HostStateChanged,
     InventoryWarning,
     MutatingRefused,
     NodeEntered,
@@ -45,6 +46,7 @@ from runbook.events import (
     Skipped,
     Status,
     StepFinished,
+    StepOutput,
     StepStarted,
     Summary,
     Unresolved,
@@ -58,7 +60,8 @@ from runbook.playbook.model import Node, Playbook
 from runbook.transports.base import Transport
 from runbook.walk import WalkState, apply, fold_json
 
-Listener = Callable[[dict[str, Any]], None]
+#: listeners get each event as typed (runbook.events); the journal keeps its JSON
+Listener = Callable[[Event], None]
 #: asked before a mutating step runs: (steps) -> True to run them
 ConfirmMutating = Callable[[list[PlannedStep]], Awaitable[bool]]
 #: status while a gate holds the walk: the engineer chooses where to go (Session.go)
@@ -123,6 +126,8 @@ class Session:
         self._step_tasks: list[asyncio.Task[Observation]] = []
         #: how the run was started (inventory path, transport...), kept for `runbook resume`
         self.run_info: dict[str, Any] = {}
+        #: each host's connection state as last announced (HostStateChanged) to listeners
+        self._host_states: dict[str, str] = {}
 
     # ---- what the walk says -----------------------------------------------------------
     @property
@@ -164,17 +169,17 @@ class Session:
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: Event) -> None:
         for listener in list(self.listeners):
             try:
                 listener(event)
             except Exception as exc:
-                if event.get("type") == WarningRecorded.TYPE:
+                if isinstance(event, WarningRecorded):
                     continue  # a listener failing on the warning itself: no loop
                 name = getattr(listener, "__qualname__", type(listener).__name__)
                 self.log(
                     WarningRecorded(
-                        message=f"listener {name} failed on a {event.get('type')} event: {type(exc).__name__}: {exc}",
+                        message=f"listener {name} failed on a {event.type} event: {type(exc).__name__}: {exc}",
                         source="listener",
                     )
                 )
@@ -183,7 +188,7 @@ class Session:
         """Journal an event (fsync'd), fold it into the walk, tell the listeners."""
         event = self.journal.write(event)
         self.walk = apply(self.walk, event)
-        self._emit(event.to_json())
+        self._emit(event)
         return event
 
     def record(self, event_type: str, **fields: Any) -> dict[str, Any]:
@@ -198,8 +203,22 @@ class Session:
         return self.engine.node(node_id)
 
     def host_states(self) -> dict[str, str]:
-        """Each inventory host's connection state, for the host bar."""
-        return {h.name: self.transport_for(h).connection_state(h) for h in self.inventory.hosts.values()}
+        """Each inventory host's connection state, for the host bar's first draw (changes
+        then come as HostStateChanged events)."""
+        states = {h.name: self.transport_for(h).connection_state(h) for h in self.inventory.hosts.values()}
+        self._host_states.update(states)
+        return states
+
+    def _announce_host(self, host: Host) -> None:
+        """Tell listeners when a host's connection changed. Asked after what connects (a step,
+        a follow, a host-key decision): a connection that dies while idle shows at the next one.
+        Only inventory hosts, as host_states() lists (not the machine runbook runs on)."""
+        if host.name not in self.inventory.hosts:
+            return
+        state = self.transport_for(host).connection_state(host)
+        if self._host_states.get(host.name) != state:
+            self._host_states[host.name] = state
+            self._emit(HostStateChanged(host=host.name, state=state))
 
     @property
     def public_url(self) -> str | None:
@@ -334,22 +353,15 @@ class Session:
         """Run one step; a cancel is recorded as the step's result instead of propagating."""
 
         def on_output(key: str, stream: str, text: str) -> None:
-            self._emit(
-                {
-                    "type": "step-output",
-                    "step_id": step_id,
-                    "key": key,
-                    "host": step.host.name,
-                    "stream": stream,
-                    "text": text,
-                }
-            )
+            self._emit(StepOutput(step_id=step_id, key=key, host=step.host.name, stream=stream, text=text))
 
         try:
             obs = await self.io.run_step(step, step_id, on_output)
         except asyncio.CancelledError:
             obs = unrun(step, step_id, "cancelled", "cancelled by the engineer")
-        return self._finished(obs)
+        self._finished(obs)
+        self._announce_host(step.host)
+        return obs
 
     def cancel(self) -> bool:
         """Stop the running node; its steps are recorded as cancelled and it stays current."""
@@ -507,6 +519,7 @@ class Session:
                     summary=result.summary(),
                 )
             )
+            self._announce_host(step.host)
             return result
 
         results = await asyncio.gather(*(one(step, url if i == 0 else None) for i, step in enumerate(steps)))
@@ -516,6 +529,8 @@ class Session:
 
     def record_host_key(self, host: str, fingerprint: str, decision: str) -> None:
         self.log(HostKeyAccepted(host=host, fingerprint=fingerprint, decision=decision))
+        if host in self.inventory.hosts:
+            self._announce_host(self.inventory.hosts[host])
 
     async def run_to_end(self, *, stop_at_questions: bool = False, max_nodes: int = 200) -> str:
         """Headless: run every node, answering questions from options or their defaults."""

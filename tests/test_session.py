@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from runbook.events import Event, HostStateChanged, NodeEntered, SessionStarted, StepFinished, StepOutput
 from runbook.journal import read_journal
 from runbook.session import Session
 from runbook.wiring import RunConfig, build_session
@@ -157,8 +158,8 @@ def test_a_role_nobody_has_is_warned_about(tmp_path: Path) -> None:
 async def test_a_failing_listener_is_a_journaled_warning(tmp_path: Path) -> None:
     s = session(tmp_path, nap_s="0")
 
-    def broken(event: dict) -> None:
-        if event["type"] == "node-enter":
+    def broken(event: Event) -> None:
+        if isinstance(event, NodeEntered):
             raise RuntimeError("widget gone")
 
     s.subscribe(broken)
@@ -167,4 +168,20 @@ async def test_a_failing_listener_is_a_journaled_warning(tmp_path: Path) -> None
     warnings = [e for e in read_journal(s.journal.path) if e["type"] == "warning"]
     assert warnings and all("widget gone" in w["message"] and w["source"] == "listener" for w in warnings)
     assert s.current == "wait"  # the walk went on
+    await s.close()
+
+
+async def test_listeners_receive_typed_events_and_the_journal_keeps_their_json(tmp_path: Path) -> None:
+    s = session(tmp_path, nap_s="0")
+    got: list[Event] = []
+    s.subscribe(got.append)
+    s.start()
+    await s.run_current()
+    assert got and all(isinstance(e, Event) for e in got)
+    assert isinstance(got[0], SessionStarted)
+    assert any(isinstance(e, StepOutput) and "hello from" in e.text for e in got)
+    assert {e.result.host for e in got if isinstance(e, StepFinished)} == {"web1", "web2"}
+    # what was journaled reached the listeners as the same events, in the same order
+    journaled = [e.to_json() for e in got if not isinstance(e, (StepOutput, HostStateChanged))]
+    assert journaled == read_journal(s.journal.path)
     await s.close()

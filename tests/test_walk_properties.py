@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runbook.events import Event, HostStateChanged, StepOutput
 from runbook.journal import read_journal
 from runbook.report import build_result, render_markdown
 from runbook.scenario import shipped_scenarios
@@ -81,8 +82,8 @@ class Recorder:
         self.states: list[WalkState] = []
         session.subscribe(self)
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        if event["type"] != "step-output":
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, (StepOutput, HostStateChanged)):  # announced, not journaled
             self.states.append(self.session.walk)
 
 

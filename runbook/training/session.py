@@ -15,6 +15,7 @@ from typing import Any
 
 from runbook.checks.replay import ReplaySteps
 from runbook.engine import Finding
+from runbook.events import Event, NodeEntered, SessionStarted, StepFinished
 from runbook.playbook import Playbook, load_playbook
 from runbook.playbook.model import CAUSES
 from runbook.scenario import Scenario, find_scenario, shipped_scenarios
@@ -69,14 +70,14 @@ class Training:
         self._fresh = False
         session.subscribe(self._on_event)
 
-    def _on_event(self, event: dict[str, Any]) -> None:
-        if event["type"] == "session-start":
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
             # what the walk is scored against, so scoring needs nothing but the journal
             self.session.record("training-start", **self.reference.to_event(), trainee=self.trainee)
-        elif event["type"] == "node-enter":
+        elif isinstance(event, NodeEntered):
             self._fresh = True
-        elif event["type"] == "step-result" and self._fresh:
-            self._runs.append(str(event.get("node")))
+        elif isinstance(event, StepFinished) and self._fresh:
+            self._runs.append(event.result.node)
             self._fresh = False
 
     @property

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from runbook.engine import PlannedStep
+from runbook.events import Event
 from runbook.inventory import Host
 from runbook.journal import read_journal
 from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
@@ -97,7 +98,7 @@ class RunbookApp(App[int]):
         self.main = MainScreen(self.session, start=not self.resumed)
         self.push_screen(self.main)
 
-    def on_session_event(self, event: dict[str, Any]) -> None:
+    def on_session_event(self, event: Event) -> None:
         if self.main is not None and self.main.is_mounted:
             self.main.session_event(event)
 
@@ -182,7 +183,7 @@ class RunbookApp(App[int]):
         return conclusion_markdown(
             s.conclusion,
             s.unresolved_reason,
-            s.state.active_findings(),
+            s.walk.active_findings(),
             self.shown(s.journal.path),
             self.shown(self.exported) if self.exported else None,
         )

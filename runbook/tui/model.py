@@ -93,7 +93,7 @@ def node_state(session: Session, node_id: str) -> str:
         return "overridden"
     if node_id in session.walk.skipped:
         return "skipped"
-    serious = [f for f in session.state.active_findings() if f.node == node_id and f.severity != "info"]
+    serious = [f for f in session.walk.active_findings() if f.node == node_id and f.severity != "info"]
     return "finding" if serious else "clear"
 
 

@@ -311,7 +311,7 @@ class TrainingMainScreen(MainScreen):
         s = self.session
         if self.app.screen is not self:
             return
-        runs = len(s.state.observations)
+        runs = len(s.walk.observations)
         if s.status == DECIDE and self.asked_run != runs:
             self.asked_run = runs
             self.app.call_later(self.app.run_action, "choose")

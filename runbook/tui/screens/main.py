@@ -17,6 +17,20 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from runbook.engine import PlannedStep
+from runbook.events import (
+    Branched,
+    Event,
+    FollowEnded,
+    FollowLine,
+    FollowStarted,
+    HostStateChanged,
+    MutatingRefused,
+    NodeEntered,
+    NoteAdded,
+    StepFinished,
+    StepOutput,
+    StepStarted,
+)
 from runbook.follow import FollowResult
 from runbook.tui.model import branch_why, node_state, result_summary, targets
 from runbook.tui.screens import modals
@@ -92,9 +106,9 @@ class MainScreen(Screen[None]):
 
     @dataclass
     class SessionEvent(Message):
-        """A journal event from the session (step output goes straight to the output tabs)."""
+        """A typed event from the session (step output goes straight to the output tabs)."""
 
-        event: dict[str, Any]
+        event: Event
 
     def __init__(self, session: Session, *, start: bool) -> None:
         super().__init__()
@@ -115,7 +129,7 @@ class MainScreen(Screen[None]):
         self.result_for: str | None = None
         #: per node of this walk: (host, check, status word, detail) of each step, and the branch taken
         self.step_rows: dict[str, list[tuple[str, str, str, str]]] = {}
-        self.branches: dict[str, dict[str, Any]] = {}
+        self.branches: dict[str, Branched] = {}
         #: a step run by r is under way: its result will be shown before anything opens
         self._stepping = False
         self._guard_timer: Timer | None = None
@@ -144,57 +158,61 @@ class MainScreen(Screen[None]):
         self.query_one("#output").border_title = "Output"
         self.query_one("#findings").border_title = "Findings"
         # a resumed session: show what the journal already holds
-        for obs in self.session.state.observations:
+        for obs in self.session.walk.observations:
             self.statuses[obs.key] = result_summary(obs.to_event())
             self.step_rows.setdefault(obs.node, []).append((obs.host, obs.check, *self.statuses[obs.key]))
         if self._start:
             self.session.start()
-        self.set_interval(0.5, self.update_hostbar)
+        # drawn once; then each host-state event from the session updates it (no polling)
         self.update_hostbar()
         self.refresh_all()
         self.query_one("#tree").focus()
 
     # ---- session events -----------------------------------------------------------------
-    def session_event(self, event: dict[str, Any]) -> None:
+    def session_event(self, event: Event) -> None:
         """Called by the app for every session event, on the app's event loop."""
-        if event["type"] == "step-output":
-            self.query_one(OutputView).feed(event["step_id"], event["text"])
+        if isinstance(event, StepOutput):
+            self.query_one(OutputView).feed(event.step_id, event.text)
             return
-        if event["type"].startswith("follow-"):
+        if isinstance(event, (FollowStarted, FollowLine, FollowEnded)):
             self.show_follow(event)
+            return
+        if isinstance(event, HostStateChanged):
+            self.query_one(HostBar).post_message(HostBar.StateChanged(event.host, event.state))
             return
         self.post_message(self.SessionEvent(event))
 
-    def show_follow(self, event: dict[str, Any]) -> None:
+    def show_follow(self, event: FollowStarted | FollowLine | FollowEnded) -> None:
         """Following a log: its lines under a header for the host, in the current step's Output."""
-        output, host, node = self.query_one(OutputView), event["host"], self.session.current or ""
+        output, host, node = self.query_one(OutputView), event.host, self.session.current or ""
         if output.shown != node:
             self.result_for = None
             self.schedule_refresh()
-        if event["type"] == "follow-start":
-            output.note(node, host, f"following on {host}: {event['command']}  (f or x stops)")
-        elif event["type"] == "follow-line":
-            text = event["text"] if event["stream"] == "log" else f"→ {event['text']}"
+        if isinstance(event, FollowStarted):
+            output.note(node, host, f"following on {host}: {event.command}  (f or x stops)")
+        elif isinstance(event, FollowLine):
+            text = event.text if event.stream == "log" else f"→ {event.text}"
             output.follow_feed(node, host, text if text.endswith("\n") else text + "\n")
-        elif event["type"] == "follow-end":
-            output.note(node, host, f"stopped following: {event['lines']} lines in {event['duration_s']:.0f}s")
+        else:
+            output.note(node, host, f"stopped following: {event.lines} lines in {event.duration_s:.0f}s")
 
     def on_main_screen_session_event(self, message: SessionEvent) -> None:
         event = message.event
-        kind = event["type"]
         output = self.query_one(OutputView)
-        if kind == "step-start":
-            self.statuses[event["key"]] = ("running", "")
-            output.start(event["step_id"], event["node"], event["host"], event["check"], event["command"])
-        elif kind == "step-result":
-            word, detail = result_summary(event)
-            self.statuses[event["key"]] = (word, detail)
-            self.step_rows.setdefault(event["node"], []).append((event["host"], event["check"], word, detail))
-            output.result(event["step_id"], detail)
-        elif kind == "branch":
-            self.branches[event["from"]] = event
-        elif kind == "node-enter":
-            node = event["node"]
+        if isinstance(event, StepStarted):
+            self.statuses[event.key] = ("running", "")
+            output.start(event.step_id, event.node, event.host, event.check, event.command)
+        elif isinstance(event, StepFinished):
+            obs = event.result
+            word, detail = result_summary(obs.to_event())
+            self.statuses[obs.key] = (word, detail)
+            self.step_rows.setdefault(obs.node, []).append((obs.host, obs.check, word, detail))
+            output.result(obs.step_id, detail)
+        elif isinstance(event, Branched):
+            if event.from_node is not None:
+                self.branches[event.from_node] = event
+        elif isinstance(event, NodeEntered):
+            node = event.node
             self.visits += 1
             self._step_nodes.discard(node)
             self.step_rows.pop(node, None)
@@ -202,9 +220,9 @@ class MainScreen(Screen[None]):
             if node != self.result_for:
                 output.new_visit(node)
             self.statuses = {k: v for k, v in self.statuses.items() if not k.startswith(f"{node}/")}
-        elif kind == "mutating-refused":
-            self.notify(f"Mutating step not run: {event['reason']}", severity="warning")
-        elif kind == "note":
+        elif isinstance(event, MutatingRefused):
+            self.notify(f"Mutating step not run: {event.reason}", severity="warning")
+        elif isinstance(event, NoteAdded):
             self.notify("Note saved to the journal", timeout=2)
         self.schedule_refresh()
 
@@ -230,7 +248,7 @@ class MainScreen(Screen[None]):
         step = self.query_one("#step")
         step.border_title = "Step result" if self.result_for else "Current step"
         step.set_class(self.result_for is not None, "-result")
-        self.query_one(FindingsTable).show(s.state.findings, s.state.dismissed)
+        self.query_one(FindingsTable).show(s.walk.findings, s.walk.dismissed)
         self.query_one("#status", Static).update(self.status_line())
         self.query_one("#note", Input).placeholder = f"Note on {s.current}: Enter saves it to the journal"
         self.app.sub_title = f"{s.current} · {s.status}"
@@ -239,15 +257,15 @@ class MainScreen(Screen[None]):
 
     def show_result(self, node_id: str) -> None:
         s = self.session
-        findings = [f for f in s.state.active_findings() if f.node == node_id]
+        findings = [f for f in s.walk.active_findings() if f.node == node_id]
         branch = self.branches.get(node_id)
         if branch is not None:
-            cited_ids = set(branch.get("cited") or [])
-            cited = [f for f in s.state.active_findings() if f.id in cited_ids]
-            why = branch_why(branch["to"], str(branch.get("reason", "")), cited)
+            cited_ids = set(branch.cited or [])
+            cited = [f for f in s.walk.active_findings() if f.id in cited_ids]
+            why = branch_why(branch.to, branch.reason, cited)
         else:
             why = branch_why(None, s.unresolved_reason or "no branch applies", [])
-        nxt = branch["to"] if branch else None
+        nxt = branch.to if branch else None
         hint = "Enter or r continues" + (f" to {nxt}" if nxt else "") + " · a runs on without pausing"
         hint += " · Enter on a finding shows its evidence" if findings else ""
         rows = self.step_rows.get(node_id, [])
@@ -422,7 +440,7 @@ class MainScreen(Screen[None]):
         if finding is None:
             return
         obs = next(
-            (o for o in reversed(self.session.state.observations) if o.step_id and o.step_id == finding.step_id),
+            (o for o in reversed(self.session.walk.observations) if o.step_id and o.step_id == finding.step_id),
             None,
         )
         self.app.push_screen(FindingScreen(finding, obs))
@@ -495,8 +513,8 @@ class MainScreen(Screen[None]):
 
     def action_override(self) -> None:
         s = self.session
-        options = finding_options([f for f in s.state.active_findings() if f.severity != "info"])
-        options += finding_options([f for f in s.state.active_findings() if f.severity == "info"])
+        options = finding_options([f for f in s.walk.active_findings() if f.severity != "info"])
+        options += finding_options([f for f in s.walk.active_findings() if f.severity == "info"])
         prev = s.path[-2] if len(s.path) > 1 else None
         if prev:
             for t in targets(s.node(prev)):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -27,7 +30,7 @@ class FindingsTable(DataTable[Text | str]):
     def on_mount(self) -> None:
         self.add_columns("sev", "host", "finding", "evidence", "node")
 
-    def show(self, findings: list[Finding], dismissed: set[tuple[str, str]]) -> None:
+    def show(self, findings: Sequence[Finding], dismissed: AbstractSet[tuple[str, str]]) -> None:
         rows = sorted(findings, key=lambda f: (severity_rank(f.severity), f.node))
         key = [(f.node, f.id, f.host, (f.node, f.id) in dismissed) for f in rows]
         if key == self.shown:

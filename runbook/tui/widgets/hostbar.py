@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Static
 
 STATE_STYLES = {
@@ -20,11 +23,24 @@ class HostBar(Static):
     HostBar { height: 1; padding: 0 1; background: $panel; }
     """
 
+    @dataclass
+    class StateChanged(Message, bubble=False):
+        """One host's connection changed (from the session's host-state event)."""
+
+        host: str
+        state: str
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self.key: tuple[object, ...] = ()
+        self.states: dict[str, str] = {}
+        self.mode = ""
+
+    def on_host_bar_state_changed(self, message: StateChanged) -> None:
+        self.show({**self.states, message.host: message.state}, self.mode)
 
     def show(self, states: dict[str, str], mode: str = "") -> None:
+        self.states, self.mode = dict(states), mode
         key = (mode, tuple(states.items()))
         if key == self.key:
             return
