@@ -18,6 +18,11 @@ from runbook.playbook.expr import ExprError, MissingVar, evaluate, expression_na
 from runbook.playbook.model import CheckSpec, FindingRule, Node, Playbook
 from runbook.safety import shell_quote
 
+#: gap reasons that mean nothing at all could be run on the host (the connection failed)
+CONNECTION_REASONS = frozenset(
+    {"unreachable", "unresolvable", "timeout", "auth-refused", "host-key-unknown", "host-key-changed"}
+)
+
 #: what a tcp target may look like (it ends up inside a shell script on the host)
 SAFE_HOST = re.compile(r"^[A-Za-z0-9._:-]+$")
 
@@ -122,6 +127,28 @@ class Finding:
 
 
 @dataclass
+class Gap:
+    """A check that could not run on a host: what, where, why, and what to fix. Never evidence."""
+
+    node: str
+    check: str
+    host: str
+    #: one of runbook.gaps.REASONS (unreachable, host-key-changed, missing-tool, ...)
+    reason: str
+    message: str = ""
+    fix: str = ""
+    step_id: str | None = None
+
+    def to_event(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Gap:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in event.items() if k in known})
+
+
+@dataclass
 class RunState:
     """Everything decided so far; rebuilt from the journal on resume."""
 
@@ -130,9 +157,19 @@ class RunState:
     answers: dict[str, str] = field(default_factory=dict)
     #: finding ids the engineer overrode as wrong, per node
     dismissed: set[tuple[str, str]] = field(default_factory=set)
+    #: checks that could not run: their observations are never shown to a rule
+    gaps: list[Gap] = field(default_factory=list)
 
     def active_findings(self) -> list[Finding]:
         return [f for f in self.findings if (f.node, f.id) not in self.dismissed]
+
+    def gapped_steps(self) -> set[str]:
+        return {g.step_id for g in self.gaps if g.step_id}
+
+    def evidence(self) -> list[Observation]:
+        """The observations rules may read: every result except those of gapped steps."""
+        gapped = self.gapped_steps()
+        return [o for o in self.observations if o.step_id not in gapped]
 
 
 @dataclass
@@ -227,7 +264,7 @@ class Engine:
 
     def expr_context(self, state: RunState) -> dict[str, Any]:
         results: dict[str, ObsGroup] = {}
-        for obs in state.observations:
+        for obs in state.evidence():
             results.setdefault(obs.check, ObsGroup()).append(obs.view())
         fired: dict[str, list[dict[str, Any]]] = {fid: [] for fid in self.finding_ids}
         for f in state.active_findings():
@@ -239,8 +276,18 @@ class Engine:
             inventory=self.inventory_view(),
             results=results,
             findings=[f.to_event() for f in state.active_findings()],
+            gaps=[g.to_event() for g in state.gaps],
+            # a rule that reads another check's output guards with seen('check') (validated)
+            seen=lambda check_id: bool(results.get(str(check_id))),
+            unreachable=lambda role: self.unreachable(str(role), state),
         )
         return ctx
+
+    def unreachable(self, role: str, state: RunState) -> bool:
+        """True when every host of `role` failed to connect (nothing on it can be seen)."""
+        hosts = {h.name for h in self.inventory.with_role(role)}
+        failed = {g.host for g in state.gaps if g.reason in CONNECTION_REASONS}
+        return bool(hosts) and hosts <= failed
 
     # ---- planning ---------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -335,15 +382,17 @@ class Engine:
     def evaluate(self, node_id: str, state: RunState, observations: Iterable[Observation]) -> Outcome:
         """Findings from this node's results, then the branch to take."""
         node = self.node(node_id)
-        observations = list(observations)
+        gapped = state.gapped_steps()
+        # a check that could not run is a gap (journaled by the session), never evidence
+        observations = [o for o in observations if o.step_id not in gapped]
         problems: list[str] = []
         new: list[Finding] = []
-        new += self._failure_findings(node_id, observations)
         base = RunState(
             observations=[*state.observations],
             findings=[*state.findings],
             answers=state.answers,
             dismissed=state.dismissed,
+            gaps=state.gaps,
         )
         known = {id(o) for o in base.observations}
         base.observations += [o for o in observations if id(o) not in known]
@@ -392,38 +441,6 @@ class Engine:
         state.answers[node.question.key] = value
         nxt, reason, _ = self.choose_branch(node_id, state)
         return nxt, reason
-
-    def _failure_findings(self, node_id: str, observations: list[Observation]) -> list[Finding]:
-        """Every failure to run a step is itself a finding: the run goes on where it can."""
-        out = []
-        for obs in observations:
-            if obs.error:
-                out.append(
-                    Finding(
-                        id=f"step_{obs.error['kind'].replace('-', '_')}",
-                        node=node_id,
-                        severity="warning",
-                        host=obs.host,
-                        step_id=obs.step_id,
-                        check=obs.check,
-                        title=f"{obs.check} could not run on {obs.host}: {obs.error['kind']}",
-                        evidence=obs.error["message"],
-                    )
-                )
-            elif obs.timed_out:
-                out.append(
-                    Finding(
-                        id="step_timeout",
-                        node=node_id,
-                        severity="warning",
-                        host=obs.host,
-                        step_id=obs.step_id,
-                        check=obs.check,
-                        title=f"{obs.check} timed out on {obs.host}",
-                        evidence=f"no answer within {obs.duration_s:.1f}s: {obs.command}",
-                    )
-                )
-        return out
 
     def _apply_rule(
         self, rule: FindingRule, node_id: str, obs: Observation | None, ctx: dict[str, Any], problems: list[str]
@@ -503,6 +520,47 @@ class Engine:
         return text
 
     # ---- conclusions ------------------------------------------------------------------
+    def unmet_needs(self, node_id: str, state: RunState, cited: list[Finding]) -> list[dict[str, Any]]:
+        """What a conclusion needs and was not seen: each need's check (or finding), host,
+        reason and fix. Empty when the conclusion may be reached."""
+        node = self.node(node_id)
+        cited_hosts = {f.host for f in cited if f.host}
+        evidence = {(o.check, o.host) for o in state.evidence()}
+        gaps = {(g.check, g.host): g for g in state.gaps}
+        active = {f.id for f in state.active_findings()}
+        unmet: list[dict[str, Any]] = []
+        for need in node.needs:
+            spec = self.playbook.check(need.name)
+            if spec is None:
+                if need.name not in active:  # a finding (validation rejects names that are neither)
+                    unmet.append(
+                        {
+                            "need": need.name,
+                            "host": None,
+                            "reason": "not-found",
+                            "message": f"the finding {need.name} was not recorded",
+                            "fix": "",
+                        }
+                    )
+                continue
+            hosts = [h.name for h in self.hosts_for(spec[1])]
+            if need.hosts == "cited" and cited_hosts & set(hosts):
+                hosts = [h for h in hosts if h in cited_hosts]
+            for host in hosts:
+                if (spec[1].id, host) in evidence:
+                    continue
+                gap = gaps.get((spec[1].id, host))
+                unmet.append(
+                    {
+                        "need": spec[1].id,
+                        "host": host,
+                        "reason": gap.reason if gap else "not-run",
+                        "message": gap.message if gap else f"{spec[1].id} did not run on {host} in this walk",
+                        "fix": gap.fix if gap else f"run the node {spec[0]!r} (its checks give {spec[1].id})",
+                    }
+                )
+        return unmet
+
     def conclusion(self, node_id: str, cited: list[Finding]) -> dict[str, Any]:
         node = self.node(node_id)
         assert node.conclusion is not None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
-from runbook.engine import Finding, Observation
+from runbook.engine import Finding, Gap, Observation
 
 #: the version this code writes; lines without a `v` were written before versioning (1)
 SCHEMA_VERSION = 2
@@ -32,6 +32,8 @@ class Status(StrEnum):
     QUESTION = "question"
     CONCLUDED = "concluded"
     UNCONCLUDED = "unconcluded"
+    #: the walk could not see what a conclusion needs (gaps): no cause, exit 1
+    INCONCLUSIVE = "inconclusive"
     #: training: the tree reached a conclusion the trainee has not been shown yet
     DIAGNOSE = "diagnose"
     #: a gate held the branch (training): the engineer chooses where to go next
@@ -40,7 +42,7 @@ class Status(StrEnum):
 
 
 #: statuses in which the walk is over
-FINISHED = frozenset({Status.CONCLUDED, Status.UNCONCLUDED})
+FINISHED = frozenset({Status.CONCLUDED, Status.UNCONCLUDED, Status.INCONCLUSIVE})
 
 
 def _json_name(f: dataclasses.Field[Any]) -> str:
@@ -306,6 +308,37 @@ class MutatingRefused(Event):
 
 def _no_finding() -> Finding:
     return Finding(id="", node="", severity="info", title="")
+
+
+def _no_gap() -> Gap:
+    return Gap(node="", check="", host="", reason="")
+
+
+@event(
+    "gap",
+    "a check could not run on a host (unreachable, host key, auth, missing tool, root, timeout...): "
+    "never evidence; names the reason and the fix",
+)
+@dataclass(frozen=True, kw_only=True)
+class GapRecorded(Event):
+    """Its fields are those of `runbook.engine.Gap`, flat in the journal line."""
+
+    gap: Gap = field(default_factory=_no_gap, metadata={"flat": Gap})
+
+
+@event(
+    "inconclusive",
+    "the walk ends without a cause: what a conclusion needs could not be seen (each missing "
+    "check with its host, reason and fix)",
+)
+@dataclass(frozen=True, kw_only=True)
+class Inconclusive(Event):
+    node: str | None = None
+    #: the conclusion node the evidence pointed at, if any (not a cause: it was not reached)
+    blocked: str | None = None
+    reason: str = ""
+    #: [{need, host, reason, message, fix}]
+    missing: list[dict[str, Any]] = field(default_factory=list)
 
 
 @event("finding", "a rule fired on a step's result")

@@ -16,12 +16,15 @@ from runbook.events import (
     Concluded,
     Event,
     FindingRecorded,
+    GapRecorded,
+    Inconclusive,
     InventoryWarning,
     MutatingRefused,
     NodeEntered,
     StepFinished,
     Summary,
 )
+from runbook.gaps import not_seen
 from runbook.session import Session
 
 # kept for code written against the old home of these names (parallel branches)
@@ -54,6 +57,11 @@ class Progress:
             f = event.finding
             where = f" [{f.host}]" if f.host else ""
             line = f"{t}   ! {f.severity}{where}: {f.title}"
+        elif isinstance(event, GapRecorded):
+            g = event.gap
+            line = f"{t}   ⊘ gap [{g.host}] {g.check}: {g.reason}: {g.message[:160]}"
+        elif isinstance(event, Inconclusive):
+            line = f"{t} ■ inconclusive: {event.reason}"
         elif isinstance(event, Answered):
             line = f"{t}   ? {event.key} = {event.value} ({event.source})"
         elif isinstance(event, Concluded):
@@ -122,6 +130,9 @@ async def run_headless(session: Session, *, resumed: bool = False, announce: boo
     if session.status == "concluded":
         return 0
     print(f"runbook: could not conclude: {session.unresolved_reason or session.status}", file=sys.stderr)
+    inconclusive = session.walk.inconclusive
+    if inconclusive is not None:
+        print(not_seen(inconclusive.missing), file=sys.stderr)
     return 1
 
 

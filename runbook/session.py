@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from runbook import __version__
 from runbook.checks.runner import LiveSteps, StepIO, new_observation
-from runbook.engine import Engine, Finding, Observation, PlannedStep, RunState
+from runbook.engine import CONNECTION_REASONS, Engine, Finding, Gap, Observation, PlannedStep, RunState
 from runbook.events import (
     SCHEMA_VERSION,
     Answered,
@@ -32,8 +32,10 @@ from runbook.events import (
     FollowEnded,
     FollowLine,
     FollowStarted,
+    GapRecorded,
     HostKeyAccepted,
     HostStateChanged,
+    Inconclusive,
     InventoryWarning,
     MutatingRefused,
     NodeEntered,
@@ -54,6 +56,7 @@ from runbook.events import (
     WentBack,
 )
 from runbook.follow import FollowResult, follow
+from runbook.gaps import classify, connection_gap
 from runbook.inventory import Host, Inventory
 from runbook.journal import Journal
 from runbook.playbook.model import Node, Playbook
@@ -163,6 +166,7 @@ class Session:
             findings=list(w.findings),
             answers=w.answer_values(),
             dismissed=set(w.dismissed),
+            gaps=list(w.gaps),
         )
 
     # ---- events -------------------------------------------------------------------------
@@ -264,9 +268,27 @@ class Session:
         node = self.engine.node(node_id)
         self.log(NodeEntered(node=node_id, title=node.title, kind=node.kind, why=node.why.strip(), reason=reason))
         if node.conclusion:
-            self.log(Concluded(**self.engine.conclusion(node_id, self.walk.cited_findings())))
+            cited = self.walk.cited_findings()
+            unmet = self.engine.unmet_needs(node_id, self.state, cited)
+            if unmet:
+                self.log(
+                    Inconclusive(
+                        node=node_id,
+                        blocked=node_id,
+                        reason=f"{node.conclusion.cause} cannot be concluded: what it needs could not be seen",
+                        missing=unmet,
+                    )
+                )
+            else:
+                self.log(Concluded(**self.engine.conclusion(node_id, cited)))
         elif node.unresolved:
             self.log(Unresolved(node=node_id, reason=node.unresolved.strip()))
+        elif node.inconclusive:
+            missing = [
+                {"need": g.check, "host": g.host, "reason": g.reason, "message": g.message, "fix": g.fix}
+                for g in self.walk.gaps
+            ]
+            self.log(Inconclusive(node=node_id, reason=node.inconclusive.strip(), missing=missing))
 
     @property
     def finished(self) -> bool:
@@ -288,7 +310,12 @@ class Session:
         for problem in problems:
             self.log(RuleProblem(node=node_id, message=problem))
         try:
-            observations = await self._run_steps(steps)
+            if node_id == self.playbook.start and self.playbook.access and isinstance(self.io, LiveSteps):
+                # try the logins the walk depends on while the first node runs, so a gateway
+                # that cannot be reached at all ends the walk after it, not after every node
+                observations, _ = await asyncio.gather(self._run_steps(steps), self._try_access(node_id))
+            else:
+                observations = await self._run_steps(steps)
         finally:
             self._step_tasks = []
         if any(o.error and o.error["kind"] == "cancelled" for o in observations):
@@ -336,6 +363,8 @@ class Session:
             )
             if step.key in refused:
                 coros.append(self._refused(step, step_id))
+            elif step.host.name in self.walk.blocked_hosts:
+                coros.append(self._blocked(step, step_id))
             else:
                 coros.append(self._run_one(step, step_id))
         self._step_tasks = [asyncio.ensure_future(c) for c in coros]
@@ -343,7 +372,57 @@ class Session:
 
     def _finished(self, obs: Observation) -> Observation:
         self.log(StepFinished(result=obs))
+        if not (obs.error and obs.error.get("kind") == "cancelled"):
+            found = self.engine.playbook.check(obs.check)
+            if found is not None:
+                gap = classify(obs, found[1], self.inventory.hosts.get(obs.host))
+                if gap is not None:
+                    self._gap(gap)
         return obs
+
+    def _gap(self, gap: Gap) -> None:
+        """Journal a gap; a changed host key is also a security finding, once per host."""
+        first_change = gap.reason == "host-key-changed" and gap.host not in self.walk.blocked_hosts
+        self.log(GapRecorded(gap=gap))
+        if first_change:
+            self.log(
+                FindingRecorded(
+                    finding=Finding(
+                        id="security_host_key_changed",
+                        node=gap.node,
+                        severity="critical",
+                        host=gap.host,
+                        title=f"SECURITY: the SSH host key of {gap.host} changed; no more work is done on it",
+                        evidence=gap.message,
+                        step_id=gap.step_id,
+                        check=gap.check,
+                    )
+                )
+            )
+
+    async def _try_access(self, node_id: str) -> None:
+        """Log in to every host of the playbook's `access` roles (nothing is run but `true`);
+        a failed login is a gap, as a step's would be."""
+        from runbook.transports.base import TransportError
+
+        hosts = {h.name: h for role in self.playbook.access for h in self.inventory.with_role(role)}
+
+        async def one(host: Host) -> None:
+            try:
+                await self.remote.run(host, "true", timeout=host.connect_timeout + 5)
+            except TransportError as exc:
+                gap = connection_gap(node_id, host, str(exc.kind), exc.message)
+                if gap.reason in CONNECTION_REASONS:
+                    self._gap(gap)
+            except Exception as exc:  # a transport that fails in a way it does not map
+                self._gap(connection_gap(node_id, host, "unreachable", f"{type(exc).__name__}: {exc}"))
+            self._announce_host(host)
+
+        await asyncio.gather(*(one(h) for h in hosts.values() if not h.is_local))
+
+    async def _blocked(self, step: PlannedStep, step_id: str) -> Observation:
+        why = self.walk.blocked_hosts[step.host.name]
+        return self._finished(unrun(step, step_id, "host-key-changed", f"not tried: earlier in this session, {why}"))
 
     async def _refused(self, step: PlannedStep, step_id: str) -> Observation:
         why = "read-only mode" if self.options.read_only else "not confirmed"
@@ -555,8 +634,8 @@ class Session:
     def finish(self) -> None:
         if self.status == Status.CONCLUDED:
             self.log(SessionEnded(status=Status.CONCLUDED, reason="conclusion reached"))
-        elif self.status == Status.UNCONCLUDED:
-            self.log(SessionEnded(status=Status.UNCONCLUDED, reason=self.unresolved_reason or ""))
+        elif self.status in (Status.UNCONCLUDED, Status.INCONCLUSIVE):
+            self.log(SessionEnded(status=self.status, reason=self.unresolved_reason or ""))
         else:
             self.log(SessionEnded(status=Status.ABORTED, reason="stopped before a conclusion"))
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from runbook.engine import Finding, Observation
+from runbook.engine import Finding, Gap, Observation
 from runbook.events import (
     FINISHED,
     Answered,
@@ -26,8 +26,10 @@ from runbook.events import (
     Event,
     FindingRecorded,
     FollowEnded,
+    GapRecorded,
     HintGiven,
     HostKeyAccepted,
+    Inconclusive,
     NodeEntered,
     NoteAdded,
     NoteDraft,
@@ -66,6 +68,7 @@ class StepRecord:
 _NODE_STATUS = {
     "conclusion": Status.CONCLUDED,
     "unresolved": Status.UNCONCLUDED,
+    "inconclusive": Status.INCONCLUSIVE,
     "question": Status.QUESTION,
 }
 
@@ -93,6 +96,14 @@ class WalkState:
     dismissed: frozenset[tuple[str, str]] = frozenset()
     #: findings of parts of the walk that back or an override undid
     set_aside: tuple[Finding, ...] = ()
+    #: checks that could not run, on the path (never evidence)
+    gaps: tuple[Gap, ...] = ()
+    #: every gap of the session, including those of parts of the walk later undone
+    all_gaps: tuple[Gap, ...] = ()
+    #: host -> why no more work is done on it this session (a changed host key)
+    blocked_hosts: Mapping[str, str] = field(default_factory=dict)
+    #: why the walk ended inconclusive (what could not be seen)
+    inconclusive: Inconclusive | None = None
     #: question key -> (node, value), on the path
     answers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: ids of the findings the last branch relied on
@@ -163,6 +174,8 @@ def _truncate(state: WalkState, keep: tuple[str, ...]) -> WalkState:
         path=keep,
         observations=tuple(o for o in state.observations if o.node in kept),
         findings=tuple(f for f in state.findings if f.node in kept),
+        gaps=tuple(g for g in state.gaps if g.node in kept),
+        inconclusive=None,
         set_aside=state.set_aside + tuple(f for f in state.findings if f.node not in kept),
         answers={k: a for k, a in state.answers.items() if a[0] in kept},
         skipped=state.skipped & kept,
@@ -197,6 +210,7 @@ def _step_result(state: WalkState, e: StepFinished) -> WalkState:
             state,
             status=Status.READY,
             observations=tuple(o for o in state.observations if o.step_id not in batch),
+            gaps=tuple(g for g in state.gaps if g.step_id not in batch),
             batch=(),
             batch_cancelled=False,
         )
@@ -226,6 +240,7 @@ def apply(state: WalkState, e: Event) -> WalkState:
             batch=(),
             batch_cancelled=False,
             unresolved_reason=None,
+            inconclusive=None,
         )
     if isinstance(e, StepStarted):
         batch = state.batch if state.pending else ()
@@ -242,6 +257,14 @@ def apply(state: WalkState, e: Event) -> WalkState:
         return _step_result(state, e)
     if isinstance(e, FindingRecorded):
         return r(state, findings=(*state.findings, e.finding))
+    if isinstance(e, GapRecorded):
+        g = e.gap
+        blocked = state.blocked_hosts
+        if g.reason == "host-key-changed" and g.host not in blocked:
+            blocked = {**blocked, g.host: g.message or "its host key changed"}
+        return r(state, gaps=(*state.gaps, g), all_gaps=(*state.all_gaps, g), blocked_hosts=blocked)
+    if isinstance(e, Inconclusive):
+        return r(state, status=Status.INCONCLUSIVE, inconclusive=e, unresolved_reason=e.reason)
     if isinstance(e, Branched):
         return r(state, cited=tuple(e.cited))
     if isinstance(e, Unresolved):
@@ -269,6 +292,7 @@ def apply(state: WalkState, e: Event) -> WalkState:
             state,
             status=Status.READY if state.status in (Status.RUNNING, Status.READY) else state.status,
             observations=tuple(o for o in state.observations if o.step_id not in dropped),
+            gaps=tuple(g for g in state.gaps if g.step_id not in dropped),
             findings=tuple(f for f in state.findings if f.node != e.node),
             pending=frozenset(),
             batch=(),

@@ -201,12 +201,17 @@ def test_unsafe_tcp_target_is_refused(pb502) -> None:
     assert step.error and "unsafe" in step.error
 
 
-def test_transport_failures_are_findings(pb502) -> None:
+def test_transport_failures_are_gaps_not_findings(pb502) -> None:
+    from runbook.gaps import classify
+
     engine = Engine(pb502, inventory())
     bad = obs("firewall", "fw_backend", "app1", error={"kind": "unreachable", "message": "no route to host"})
-    outcome = engine.evaluate("firewall", RunState(), [bad])
-    failed = [f for f in outcome.findings if f.id == "step_unreachable"]
-    assert failed and failed[0].host == "app1" and failed[0].evidence == "no route to host"
+    check = pb502.check("fw_backend")[1]
+    gap = classify(bad, check, engine.inventory.hosts["app1"])
+    assert gap is not None and gap.reason == "unreachable" and gap.host == "app1"
+    assert "address:" in gap.fix and "app1" in gap.fix
+    outcome = engine.evaluate("firewall", RunState(gaps=[gap]), [bad])
+    assert outcome.findings == []
 
 
 def test_question_choice_goto_and_default_branch() -> None:

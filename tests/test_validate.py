@@ -27,8 +27,10 @@ nodes:
       - {when: f1, goto: bad}
       - goto: good
   good:
+    needs: [c1]
     conclusion: {cause: no-fault-found, title: fine}
   bad:
+    needs: [c1@cited]
     conclusion: {cause: backend-down, title: down}
 """
 
@@ -76,7 +78,7 @@ def test_good_fixture_loads(tmp_path: Path) -> None:
         (lambda s: s.replace("title: A\n", "title: A\n    colour: red\n"), "colour: red", "unknown key 'colour'"),
         (lambda s: s.replace("goto: good", "goto: nowhere"), "goto: nowhere", "missing node 'nowhere'"),
         (
-            lambda s: s + "  orphan:\n    conclusion: {cause: dns-failure, title: lost}\n",
+            lambda s: s + "  orphan:\n    needs: [c1]\n    conclusion: {cause: dns-failure, title: lost}\n",
             "orphan:",
             "cannot be reached",
         ),
@@ -92,6 +94,19 @@ def test_good_fixture_loads(tmp_path: Path) -> None:
             "f_unknown",
             "f_unknown, which no",
         ),
+        # gaps: a conclusion says what it needs; a rule reading a check's output guards for a gap
+        (lambda s: s.replace("    needs: [c1]\n", ""), "cause: no-fault-found", "declares what it `needs:`"),
+        (lambda s: s.replace("needs: [c1]", "needs: [c9]"), "needs: [c9]", "needs 'c9', which is no check"),
+        (
+            lambda s: s.replace("{when: f1, goto: bad}", "{when: c1.exit_status, goto: bad}"),
+            "c1.exit_status",
+            "reads c1 without guarding for a gap",
+        ),
+        (
+            lambda s: s.replace('title: failed}', 'title: "failed {{ c1.stdout }}"}'),
+            "failed {{",
+            "reads c1 without guarding for a gap",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -101,6 +116,10 @@ def test_good_fixture_loads(tmp_path: Path) -> None:
         "unknown-template-var",
         "bad-expression",
         "unknown-finding",
+        "conclusion-without-needs",
+        "needs-unknown-name",
+        "branch-reads-check-unguarded",
+        "title-reads-check-unguarded",
     ],
 )
 def test_each_error_names_file_line_and_problem(tmp_path: Path, mutate, needle: str, message: str) -> None:
@@ -112,6 +131,11 @@ def test_each_error_names_file_line_and_problem(tmp_path: Path, mutate, needle: 
     lines = [ln for ln in result.stderr.splitlines() if message in ln]
     assert lines, result.stderr
     assert re.match(rf"^{re.escape(str(path))}:{expected_line}: ", lines[0]), (lines[0], expected_line)
+
+
+def test_a_guarded_read_of_a_check_validates(tmp_path: Path) -> None:
+    text = GOOD.replace("{when: f1, goto: bad}", "{when: \"seen('c1') and c1.exit_status\", goto: bad}")
+    assert load_playbook(write(tmp_path, text)).id == "t"
 
 
 def test_cycle_is_reported(tmp_path: Path) -> None:

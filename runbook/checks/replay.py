@@ -11,6 +11,7 @@ from typing import Any
 
 from runbook.checks.runner import StepOutput, new_observation
 from runbook.engine import Observation, PlannedStep
+from runbook.gaps import is_gap
 from runbook.journal import utcnow
 from runbook.parsers import parse
 from runbook.transports.replay import Recordings
@@ -52,7 +53,7 @@ class ReplaySteps:
         obs.data = dict(event.get("data") or {})
         error = event.get("error")
         obs.error = dict(error) if isinstance(error, dict) else None
-        if step.kind == "shell" and step.check.parse and not obs.data and not obs.error:
+        if step.kind == "shell" and step.check.parse and not obs.data and not is_gap(obs, step.check):
             obs.data = parse(step.check.parse, obs.stdout)
         if on_output and obs.stdout:
             on_output(step.key, "stdout", obs.stdout)

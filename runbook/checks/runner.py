@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from runbook.engine import Observation, PlannedStep
+from runbook.gaps import is_gap
 from runbook.journal import utcnow
 from runbook.parsers import parse
 from runbook.safety import sanitize, shell_quote
@@ -163,7 +164,7 @@ async def _shell(step: PlannedStep, obs: Observation, transport: Transport, stre
             "message": f"needs root: {step.command} (no passwordless sudo for "
             f"{step.host.user or 'this user'} on {step.host.name})",
         }
-    if step.check.parse:
+    if step.check.parse and not is_gap(obs, step.check):  # a gap's output is never read
         obs.data = {**obs.data, **(await _parse(step.check.parse, obs.stdout))}
 
 
@@ -172,6 +173,8 @@ async def _http(step: PlannedStep, obs: Observation, transport: Transport, strea
     if req["via"] == "host":
         res = await _run(step, transport, step.command, stream)
         await _fill(obs, res)
+        if is_gap(obs, step.check):
+            return
         obs.data = {**obs.data, **(await _parse("curl", obs.stdout))}
         if res.exit_status not in (0, None):
             obs.data.setdefault("curl_exit", res.exit_status)

@@ -27,6 +27,9 @@ EXPR_BUILTINS = {
     "inventory",
     "findings",
     "results",
+    "gaps",
+    "seen",
+    "unreachable",
     "host",
     "true",
     "false",
@@ -109,6 +112,19 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
         err(("start",), f"start node {pb.start!r} does not exist")
 
     finding_ids = {f.id for n in pb.nodes.values() for f in n.findings}
+    all_checks = {c.id for n in pb.nodes.values() for c in n.checks}
+
+    def guarded(loc: tuple[str | int, ...], text: str, guard: str = "", template: bool = False) -> None:
+        """A rule that reads a check's output by name must test seen('check') first: a check
+        that could not run has no output to read (its gap is never evidence)."""
+        try:
+            names = template_names(text) if template else expression_names(text)
+        except Exception:
+            return  # a syntax problem is reported on its own
+        for name in sorted(names & all_checks):
+            if not re.search(rf"""seen\(\s*['"]{name}['"]\s*\)""", text + "\n" + guard):
+                err(loc, f"reads {name} without guarding for a gap: test seen('{name}') first")
+
     answer_keys = {n.question.key for n in pb.nodes.values() if n.question}
     check_ids: dict[str, str] = {}
     provided = set(pb.vars) | set(pb.host_vars) | HOST_BUILTINS
@@ -142,6 +158,7 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
                             f"playbook var or builtin provides (declare it under vars or host_vars)",
                         )
             if check.foreach:
+                guarded((*cloc, "foreach"), check.foreach)
                 problems += _expr_problems(
                     source, (*cloc, "foreach"), check.foreach, set(check_ids) | EXPR_BUILTINS | set(pb.vars)
                 )
@@ -159,6 +176,15 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
                     f"finding {rule.id!r} refers to check {rule.check!r}, which is not a check of this node",
                 )
             names = set(check_ids) | EXPR_BUILTINS | set(pb.vars) | {"r"} | finding_ids
+            read: list[tuple[str, str | None, bool]] = [
+                ("when", rule.when, False),
+                ("blame", rule.blame, False),
+                ("evidence", rule.evidence, True),
+                ("title", rule.title, True),
+            ]
+            for part, expr, template in read:
+                if expr:
+                    guarded((*rloc, part), expr, "" if part == "when" else rule.when or "", template)
             if rule.when:
                 problems += _expr_problems(source, (*rloc, "when"), rule.when, names)
             if rule.blame:
@@ -176,6 +202,7 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
         for i, branch in enumerate(node.next):
             if branch.when:
                 loc = (*nloc, "next", i, "when")
+                guarded(loc, branch.when)
                 names = finding_ids | EXPR_BUILTINS | set(pb.vars) | set(check_ids)
                 problems += _expr_problems(source, loc, branch.when, names)
                 try:
@@ -184,6 +211,19 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
                             err(loc, f"branch asks answers.{attr}, which no question sets")
                 except Exception:
                     pass
+
+    for node_id, node in pb.nodes.items():
+        if node.conclusion and not node.needs:
+            err(
+                ("nodes", node_id, "conclusion"),
+                "a conclusion declares what it `needs:` (the checks or findings it rests on), "
+                "so a walk that could not see them ends inconclusive instead",
+            )
+        for i, need in enumerate(node.needs):
+            if need.name not in all_checks and need.name not in finding_ids:
+                err(("nodes", node_id, "needs", i), f"needs {need.name!r}, which is no check or finding")
+            elif need.hosts == "cited" and need.name not in all_checks:
+                err(("nodes", node_id, "needs", i), f"@cited is for checks; {need.name!r} is a finding")
 
     problems += _graph_problems(pb, source)
     for node_id, node in pb.nodes.items():

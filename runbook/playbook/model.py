@@ -69,6 +69,9 @@ class CheckSpec(Strict):
     foreach: str | None = None
     #: a log check the TUI may follow (tail -f) until stopped
     follow: str | None = None
+    #: exit statuses that mean the check ran; any other is a gap (the log could not be read,
+    #: the rules could not be listed). Unset: every exit is evidence but 126/127 (no tool).
+    ok_exit: list[int] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> CheckSpec:
@@ -146,6 +149,26 @@ class Conclusion(Strict):
         return value
 
 
+class Need(Strict):
+    """Evidence a conclusion needs: a check seen (on every host it runs on, or on the hosts
+    the conclusion names), or a finding recorded. Written in YAML as `check`, `check@cited`
+    or `finding_id`."""
+
+    name: str
+    hosts: Literal["all", "cited"] = "all"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            name, _, scope = value.partition("@")
+            return {"name": name, "hosts": scope or "all"}
+        return value
+
+    def __str__(self) -> str:
+        return self.name if self.hosts == "all" else f"{self.name}@{self.hosts}"
+
+
 class Node(Strict):
     title: str = ""
     why: str = ""
@@ -156,6 +179,10 @@ class Node(Strict):
     conclusion: Conclusion | None = None
     #: a terminal node that cannot conclude: the reason (exit status 1)
     unresolved: str | None = None
+    #: a terminal node for a walk that cannot see enough (gaps): the run ends inconclusive
+    inconclusive: str | None = None
+    #: a conclusion is reached only when all of these were seen (else: inconclusive)
+    needs: list[Need] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _shape(self) -> Node:
@@ -163,9 +190,11 @@ class Node(Strict):
             if self.conclusion is None:
                 raise ValueError("a node needs a title")
             self.title = self.conclusion.title
-        if self.conclusion or self.unresolved:
+        if self.needs and not self.conclusion:
+            raise ValueError("only a conclusion node has `needs`")
+        if self.conclusion or self.unresolved or self.inconclusive:
             if self.next or self.checks or self.question:
-                raise ValueError("a conclusion or unresolved node has no checks, question or next")
+                raise ValueError("a conclusion, unresolved or inconclusive node has no checks, question or next")
         elif self.question is None and not self.next:
             raise ValueError("a node needs `next` branches (or a question, conclusion, unresolved)")
         if self.next and self.next[-1].when is not None and self.question is None:
@@ -178,6 +207,8 @@ class Node(Strict):
             return "conclusion"
         if self.unresolved:
             return "unresolved"
+        if self.inconclusive:
+            return "inconclusive"
         if self.question:
             return "question"
         return "check" if self.checks else "decision"
@@ -193,6 +224,9 @@ class Playbook(Strict):
     vars: dict[str, Any] = Field(default_factory=dict)
     #: host vars the playbook expects from the inventory, with their defaults
     host_vars: dict[str, Any] = Field(default_factory=dict)
+    #: roles the walk cannot do without: their logins are tried during the first node, and
+    #: a branch can end the walk when none of a role's hosts can be reached (`unreachable(role)`)
+    access: list[str] = Field(default_factory=list)
     nodes: dict[str, Node]
 
     # where the playbook was loaded from, and each node's line (not part of the YAML)

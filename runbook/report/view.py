@@ -135,6 +135,8 @@ def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
             status = "no fault found"
         if end is not None and (end.get("status") == "resolved" or end.get("resolved")):
             status = "resolved"
+    elif walk.inconclusive is not None:
+        status = "inconclusive"
     elif end is None:
         status = "investigating / interrupted"
     elif end.get("status") == "aborted":
@@ -159,6 +161,8 @@ def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
         "host_keys": [h.to_json() for h in walk.host_keys],
         "backs": [b.to_json() for b in walk.backs],
         "event_step": event_step,
+        "gaps": [g.to_event() for g in walk.all_gaps],
+        "inconclusive": walk.inconclusive.to_json() if walk.inconclusive else None,
     }
 
 
@@ -233,7 +237,33 @@ def build_result(events: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         "notes": [{"node": n.get("node"), "text": n.get("text"), "ts": n.get("ts")} for n in facts["notes"]],
         "reason": end.get("reason") if end else None,
+        "gaps": [_gap_dict(g) for g in facts["gaps"]],
+        "inconclusive": None
+        if facts["inconclusive"] is None
+        else {
+            "node": facts["inconclusive"].get("node"),
+            "blocked": facts["inconclusive"].get("blocked"),
+            "reason": facts["inconclusive"].get("reason"),
+            "missing": [_gap_dict(m) for m in facts["inconclusive"].get("missing") or []],
+        },
     }
+
+
+def _gap_dict(g: dict[str, Any]) -> dict[str, Any]:
+    keys = ("host", "check", "need", "reason", "message", "fix", "node", "step_id")
+    return {k: g.get(k) for k in keys if k in g}
+
+
+def _security(gaps: list[dict[str, Any]]) -> list[str]:
+    """One alert per host whose key changed: the first thing the report says."""
+    seen: dict[str, str] = {}
+    for g in gaps:
+        if g.get("reason") == "host-key-changed" and g.get("host") not in seen:
+            seen[_text(g.get("host"))] = (
+                f"SECURITY: the SSH host key of {_text(g.get('host'))} changed; runbook did no work on it. "
+                f"{_text(g.get('fix'))}"
+            )
+    return list(seen.values())
 
 
 def _severity_rank(severity: Any) -> int:
@@ -536,6 +566,15 @@ def _summary(view: dict[str, Any], ttd: float | None) -> str:
         text += f" {_sentence(rc['summary'])}" if rc["summary"] else ""
         where = f" on {', '.join(rc['hosts'])}" if rc["hosts"] else ""
         return f"{text} Diagnosed with the {title} runbook in {_human(ttd)}, after {_count(steps, 'step')}{where}."
+    if view["inconclusive"]:
+        missing = view["inconclusive"].get("missing") or []
+        hosts = sorted({_text(m.get("host")) for m in missing if m.get("host")})
+        return (
+            f"The {title} investigation ended inconclusive: {_sentence(_text(view['inconclusive'].get('reason')))} "
+            f"{_count(len(missing), 'piece')} of needed evidence could not be seen"
+            + (f" (on {', '.join(hosts)})" if hosts else "")
+            + "; no cause is named until it can be."
+        )
     if view["interrupted"]:
         return (
             f"The {title} investigation stopped before reaching a conclusion; "
@@ -691,6 +730,12 @@ def build_view(events: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for o in facts["overrides"]
         ],
+        "security": _security(facts["gaps"]),
+        "gaps": [
+            {**_gap_dict(g), "node_title": ctx.node(g.get("node"))}
+            for g in facts["gaps"]
+        ],
+        "inconclusive": facts["inconclusive"],
         "skips": [
             {
                 "time": ctx.when(k.get("ts")),

@@ -180,12 +180,15 @@ class RunbookApp(App[int]):
         from runbook.tui.screens.conclusion import conclusion_markdown
 
         s = self.session
+        inconclusive = s.walk.inconclusive
         return conclusion_markdown(
             s.conclusion,
             s.unresolved_reason,
             s.walk.active_findings(),
             self.shown(s.journal.path),
             self.shown(self.exported) if self.exported else None,
+            missing=list(inconclusive.missing) if inconclusive else None,
+            security=[f"SECURITY: {h}: {why}" for h, why in s.walk.blocked_hosts.items()],
         )
 
     def action_show_conclusion(self) -> None:

@@ -84,7 +84,7 @@ def node_state(session: Session, node_id: str) -> str:
             return "running"
         if session.status == "concluded":
             return "concluded"
-        if session.status == "unconcluded":
+        if session.status in ("unconcluded", "inconclusive"):
             return "unconcluded"
         return "current"
     if node_id not in session.path:

@@ -19,9 +19,20 @@ def conclusion_markdown(
     findings: list[Finding],
     journal: str,
     exported: str | None,
+    missing: list[dict[str, Any]] | None = None,
+    security: list[str] | None = None,
 ) -> str:
-    lines: list[str] = []
-    if conclusion:
+    lines: list[str] = [f"> **{alert}**\n" for alert in security or []]
+    if missing is not None:
+        lines += ["# Inconclusive", "", unresolved or "What a conclusion needs could not be seen.", ""]
+        lines += ["## What could not be seen", ""]
+        for m in missing:
+            lines.append(f"- `{m.get('need')}` on `{m.get('host') or '-'}`: {m.get('reason')}: {m.get('message')}")
+            if m.get("fix"):
+                lines.append(f"  **Fix:** {m['fix']}")
+        lines += ["", "## Findings so far", ""]
+        lines += [f"- **{f.severity}**: {f.title}" for f in findings if f.severity != "info"] or ["- none"]
+    elif conclusion:
         lines += [f"# {conclusion['title']}", "", f"**Cause:** `{conclusion['cause']}`"]
         if conclusion.get("hosts"):
             lines += ["", "**Hosts:** " + ", ".join(f"`{h}`" for h in conclusion["hosts"])]

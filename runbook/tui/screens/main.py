@@ -295,6 +295,7 @@ class MainScreen(Screen[None]):
             "question": "  w answers the question",
             "concluded": f"  {(s.conclusion or {}).get('cause', '')}: p previews the report · ctrl+s exports it",
             "unconcluded": f"  no conclusion: {s.unresolved_reason or ''}",
+            "inconclusive": "  inconclusive: c shows what could not be seen and how to fix it",
         }.get(s.status, "")
         if s.status == "ready" and not steps:
             hint = "  r decides from what was found so far"
