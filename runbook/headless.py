@@ -22,6 +22,7 @@ from runbook.events import (
     StepFinished,
     Summary,
 )
+from runbook.safety import clean, say
 from runbook.session import Session
 
 # kept for code written against the old home of these names (parallel branches)
@@ -38,12 +39,14 @@ class Progress:
         t = event.ts[11:19]
         line = None
         if isinstance(event, NodeEntered):
-            line = f"{t} ▶ {event.node}: {event.title}"
+            line = f"{t} ▶ {event.node}: {clean(event.title)}"
         elif isinstance(event, StepFinished):
             obs = event.result
             err = obs.error
+            # cleaned before it is cut or embedded: a cut secret, or one no longer at the start
+            # of its line (`password SECRET` in .netrc style), is no longer recognised
             status = (
-                f"{err['kind']}: {err['message'][:120]}"
+                f"{err['kind']}: {clean(err['message'])[:120]}"
                 if err
                 else "timed out"
                 if obs.timed_out
@@ -53,20 +56,20 @@ class Progress:
         elif isinstance(event, FindingRecorded):
             f = event.finding
             where = f" [{f.host}]" if f.host else ""
-            line = f"{t}   ! {f.severity}{where}: {f.title}"
+            line = f"{t}   ! {f.severity}{where}: {clean(f.title)}"
         elif isinstance(event, Answered):
-            line = f"{t}   ? {event.key} = {event.value} ({event.source})"
+            line = f"{t}   ? {event.key} = {clean(event.value)} ({event.source})"
         elif isinstance(event, Concluded):
             hosts = ", ".join(event.hosts or []) or "-"
-            line = f"{t} ■ conclusion: {event.cause}: {event.title} (hosts: {hosts})"
+            line = f"{t} ■ conclusion: {event.cause}: {clean(event.title)} (hosts: {hosts})"
         elif isinstance(event, InventoryWarning):
-            line = f"{t} ⚠ {event.message}"
+            line = f"{t} ⚠ {clean(event.message)}"
         elif isinstance(event, Summary):
-            line = f"{t}   = {event.text}"
+            line = f"{t}   = {clean(event.text)}"
         elif isinstance(event, MutatingRefused):
-            line = f"{t}   ✋ mutating step not run: {event.reason}"
+            line = f"{t}   ✋ mutating step not run: {clean(event.reason)}"
         if line:
-            print(line, file=self.out, flush=True)
+            say(line, self.out)  # a failed command's stderr can carry a password
 
 
 def write_outputs(
@@ -93,7 +96,8 @@ def report_beside_journal(journal: str | Path, template: str | None = None) -> P
         return None
     if not any(e.get("type") == "session-start" for e in events):
         return None
-    report, _ = write_report(events, path.with_suffix(".md"), template)
+    # 0600 like the journal: redacted, but still an incident's internals, in the same private dir
+    report, _ = write_report(events, path.with_suffix(".md"), template, mode=0o600)
     return report
 
 
@@ -107,7 +111,7 @@ async def run_headless(session: Session, *, resumed: bool = False, announce: boo
             with contextlib.suppress(OSError):
                 if session.journal.path.stat().st_size == 0:
                     session.journal.path.unlink()  # nothing happened: no session to list or resume
-            print(message(failed), file=sys.stderr)
+            say(message(failed))
             return 2
     if announce:
         print(f"journal: {session.journal.path}", file=sys.stderr)
@@ -121,7 +125,7 @@ async def run_headless(session: Session, *, resumed: bool = False, announce: boo
         await session.close()
     if session.status == "concluded":
         return 0
-    print(f"runbook: could not conclude: {session.unresolved_reason or session.status}", file=sys.stderr)
+    say(f"runbook: could not conclude: {clean(session.unresolved_reason or session.status)}")
     return 1
 
 
