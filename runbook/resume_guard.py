@@ -114,6 +114,11 @@ def resumable(path: str | Path, *, from_last_existing: bool = False) -> Resumabl
     for warning in scan.warnings:
         say(warning)
     check_tail(path, scan)
+    if scan.path_lost:
+        raise NotResumable(
+            f"{scan.path_lost[0]}: cannot resume, the path through the playbook is unknown from there on"
+            f" (`runbook report {path}` still renders what could be read)"
+        )
     end = ended(scan.events)
     if end is not None:
         status = str(end.get("status") or "aborted")
