@@ -515,15 +515,17 @@ def _tui(cfg: Any, resume_events: list[dict[str, Any]] | None = None) -> int:
 def _unreachable(cfg: Any) -> str | None:
     """The message when no inventory host can be reached (checked before the TUI opens)."""
     from runbook.inventory import load_inventory
-    from runbook.preflight import message, unreachable_hosts
+    from runbook.playbook import load_playbook
+    from runbook.preflight import message, targeted_hosts, unreachable_hosts
     from runbook.wiring import make_remote
 
-    inventory = load_inventory(cfg.inventory)
+    inventory = load_inventory(cfg.inventory, role_map=cfg.role_map)
+    hosts = targeted_hosts(load_playbook(cfg.playbook), inventory)
     remote = make_remote(cfg.transport, accept_new_host_keys=cfg.accept_new_host_keys, host_key_prompt=None)
 
     async def probe() -> Any:
         try:
-            return await unreachable_hosts(remote, list(inventory.hosts.values()))
+            return await unreachable_hosts(remote, hosts)
         finally:
             await remote.close()
 

@@ -103,9 +103,9 @@ def report_beside_journal(journal: str | Path, template: str | None = None) -> P
 
 async def run_headless(session: Session, *, resumed: bool = False, announce: bool = False) -> int:
     if not resumed and session.options.mode == "live":
-        from runbook.preflight import message, unreachable_hosts
+        from runbook.preflight import message, targeted_hosts, unreachable_hosts
 
-        failed = await unreachable_hosts(session.remote, list(session.inventory.hosts.values()))
+        failed = await unreachable_hosts(session.remote, targeted_hosts(session.playbook, session.inventory))
         if failed:
             await session.close()
             with contextlib.suppress(OSError):
