@@ -91,7 +91,9 @@ _SECRET_WORD = (
     r"(?:password|passwd|passphrase|pass(?![a-z])|pwd(?![a-z])|secret|token|api[_-]?key|access[_-]?key"
     r"|private[_-]?key|credentials?)"
 )
-_SECRET_KEY = r"(?<![\w.-])(?=[\w.-]*?" + _SECRET_WORD + r")[\w.-]++"
+# nginx's upstream directives end in "_pass" and name where requests go: the evidence of a 502
+_NOT_SECRET = r"(?:proxy|fastcgi|grpc|memcached|scgi|uwsgi)_pass(?![\w.-])"
+_SECRET_KEY = r"(?<![\w.-])(?!" + _NOT_SECRET + r")(?=[\w.-]*?" + _SECRET_WORD + r")[\w.-]++"
 _KEY_VALUE = re.compile(
     r"(?i)(?P<q>[\"']?)(?P<key>" + _SECRET_KEY + r")(?P=q)(?P<sep>[ \t]*+(?::=|[:=]|%3[ad])[ \t]*+)"
     r"(?P<scheme>(?:bearer|basic|token|digest)[ \t]+)?"
@@ -382,6 +384,7 @@ def clean(value: object) -> str:
 # {"password": "hunter2"} loses the "password=" context that the text rules need once the
 # value is scrubbed on its own.
 SECRET_FIELD = re.compile(r"(?i)(?:" + _SECRET_WORD + r"|auth(?:orization)?(?![a-z])|cookie)")
+_NOT_SECRET_FIELD = re.compile("(?i)" + _NOT_SECRET)
 #: keys that hold structure, not values (never blanked whatever their name says)
 _STRUCTURAL = frozenset({"type", "ts", "node", "id", "check", "key", "step_id", "v"})
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
@@ -394,7 +397,7 @@ def scrub(value: Any, key: str | None = None, text: Callable[[str], str] = clean
     Two shapes that per-string redaction misses are handled here: a value under a secret-named
     key, and a private-key block split over list items (output kept as a list of lines)."""
     if isinstance(value, str):
-        if value and key and key not in _STRUCTURAL and SECRET_FIELD.search(key):
+        if value and key and key not in _STRUCTURAL and SECRET_FIELD.search(key) and not _NOT_SECRET_FIELD.match(key):
             return REDACTED
         return text(value)
     if isinstance(value, dict):

@@ -166,3 +166,10 @@ def test_structured_values_hold_no_shape(shape: str, text: str, secret: str) -> 
     blob = json.dumps(scrub(value), ensure_ascii=False)
     assert secret not in blob, shape
     assert "keep me" in blob
+
+
+def test_upstream_directives_are_evidence_not_secrets() -> None:
+    # nginx's *_pass directives end like a password key; they name where a 502 came from
+    data = {"proxy_pass": "http://10.0.0.5:8081", "upstreams": [{"uwsgi_pass": "unix:/run/app.sock"}]}
+    assert scrub(data) == data
+    assert scrub({"db_pass": "hunter2secret"}) == {"db_pass": REDACTED}
