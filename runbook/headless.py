@@ -114,7 +114,7 @@ async def run_headless(session: Session, *, resumed: bool = False, announce: boo
             say(message(failed))
             return 2
     if announce:
-        print(f"journal: {session.journal.path}", file=sys.stderr)
+        say(f"journal: {session.journal.path}")
     session.subscribe(Progress())
     try:
         if not resumed:
