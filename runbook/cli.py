@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from runbook import __version__
+from runbook.safety import say
 from runbook.yamlsource import SourceError
 
 EXIT_OK, EXIT_UNCONCLUDED, EXIT_USAGE = 0, 1, 2
@@ -221,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         return dispatch(args)
     except SourceError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            say(problem)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("runbook: interrupted; the journal is safe (runbook resume picks it up)", file=sys.stderr)
+        say("runbook: interrupted; the journal is safe (runbook resume picks it up)")
         return EXIT_UNCONCLUDED
 
 
@@ -294,7 +295,7 @@ def _run(args: argparse.Namespace) -> int:
     from runbook.wiring import build_session
 
     if not args.inventory and not args.scenario:
-        print("runbook: run needs -i INVENTORY or --scenario NAME", file=sys.stderr)
+        say("runbook: run needs -i INVENTORY or --scenario NAME")
         return EXIT_USAGE
     cfg = _config(args)
     if not args.headless:
@@ -302,7 +303,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         session = build_session(cfg)
     except ValueError as exc:
-        print(f"runbook: {exc}", file=sys.stderr)
+        say(f"runbook: {exc}")
         return EXIT_USAGE
     code = run_sync(run_headless(session, announce=True))
     if code == EXIT_USAGE:  # stopped before the walk: nothing was recorded
@@ -321,12 +322,12 @@ def _inventory(args: argparse.Namespace) -> int:
     try:
         inventory = load_inventory(args.inventory, role_map=args.role_map)
     except ValueError as exc:  # a bad --role-map
-        print(f"runbook: {exc}", file=sys.stderr)
+        say(f"runbook: {exc}")
         return EXIT_USAGE
     doc, problems = describe(inventory)
     sys.stdout.write(render_json(doc) if args.json else render_text(doc))
     for problem in problems:
-        print(problem, file=sys.stderr)
+        say(problem)
     return EXIT_USAGE if problems else EXIT_OK
 
 
@@ -345,7 +346,7 @@ def _validate(files: list[str]) -> int:
         except SourceError as exc:
             failed = True
             for problem in exc.problems:
-                print(problem, file=sys.stderr)
+                say(problem)
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -356,13 +357,13 @@ def _report(args: argparse.Namespace) -> int:
     try:
         scan = scan_journal(args.journal)
     except OSError as exc:
-        print(f"runbook: cannot read {args.journal}: {exc.strerror}", file=sys.stderr)
+        say(f"runbook: cannot read {args.journal}: {exc.strerror}")
         return EXIT_USAGE
     for warning in scan.warnings:
-        print(warning, file=sys.stderr)
+        say(warning)
     events = scan.events
     if not events:
-        print(f"runbook: {args.journal} holds no events", file=sys.stderr)
+        say(f"runbook: {args.journal} holds no events")
         return EXIT_USAGE
     fmt = args.format or ("json" if str(args.output or "").endswith(".json") else "md")
     if str(args.output or "").endswith((".html", ".htm")) and args.format is None:
@@ -374,12 +375,12 @@ def _report(args: argparse.Namespace) -> int:
         from runbook.report import write_report
 
         report, attachment = write_report(events, args.output, args.template)
-        print(f"report: {report} (structured result: {attachment})", file=sys.stderr)
+        say(f"report: {report} (structured result: {attachment})")
     elif args.output:
         from runbook.report import write_atomic
 
         write_atomic(args.output, text)
-        print(f"report: {args.output}", file=sys.stderr)
+        say(f"report: {args.output}")
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -423,15 +424,15 @@ def _resume(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         path = latest.path
     elif not Path(path).is_file():
-        print(f"runbook: no journal at {path} (runbook journals lists them)", file=sys.stderr)
+        say(f"runbook: no journal at {path} (runbook journals lists them)")
         return EXIT_USAGE
     try:
         found = resumable(path, from_last_existing=args.from_last_existing_node)
     except NotResumable as exc:
-        print(f"runbook: {exc}", file=sys.stderr)
+        say(f"runbook: {exc}")
         return EXIT_USAGE
     except AlreadyEnded as exc:
-        print(f"runbook: {exc}", file=sys.stderr)
+        say(f"runbook: {exc}")
         write_outputs(read_journal(path), args.json_out, args.report_out)
         return EXIT_OK if exc.status == "concluded" else EXIT_UNCONCLUDED
     events = found.events
@@ -441,14 +442,14 @@ def _resume(args: argparse.Namespace) -> int:
     try:
         session = build_session(cfg, resume_events=events)
     except ValueError as exc:
-        print(f"runbook: cannot resume {path}: {exc}", file=sys.stderr)
+        say(f"runbook: cannot resume {path}: {exc}")
         return EXIT_USAGE
     # the skipped lines go on record, once each
     recorded = {e.get("message") for e in events if e.get("type") == "warning"}
     for warning in found.warnings:
         if warning not in recorded:
             session.log(WarningRecorded(message=warning, source="journal"))
-    print(f"resuming {path} at node {session.current}", file=sys.stderr)
+    say(f"resuming {path} at node {session.current}")
     code = run_sync(run_headless(session, resumed=True))
     write_outputs(read_journal(path), args.json_out, args.report_out)
     _report_at_end(path)
@@ -460,7 +461,7 @@ def _report_at_end(journal: str | Path, template: str | None = None) -> None:
 
     report = report_beside_journal(journal, template)
     if report is not None:
-        print(f"report: {report}", file=sys.stderr)
+        say(f"report: {report}")
 
 
 def _journals() -> int:
@@ -469,7 +470,7 @@ def _journals() -> int:
 
     found = list_journals()
     if not found:
-        print(f"runbook: no sessions in {default_journal_dir()}", file=sys.stderr)
+        say(f"runbook: no sessions in {default_journal_dir()}")
         return EXIT_OK
     print(f"{'STARTED':<20}  {'KIND':<8}  {'STATUS':<11}  {'AT NODE':<22}  JOURNAL")
     for j in found:
@@ -496,17 +497,17 @@ def _no_tty_hint() -> str | None:
 def _tui(cfg: Any, resume_events: list[dict[str, Any]] | None = None) -> int:
     hint = _no_tty_hint()
     if hint:
-        print(hint, file=sys.stderr)
+        say(hint)
         return EXIT_USAGE
     if cfg.inventory and not cfg.scenario and resume_events is None:
         failed = _unreachable(cfg)
         if failed:
-            print(failed, file=sys.stderr)
+            say(failed)
             return EXIT_USAGE
     try:
         from runbook.tui.app import run_app
     except ImportError as exc:
-        print(f"runbook: the TUI is not available ({exc}); use --headless", file=sys.stderr)
+        say(f"runbook: the TUI is not available ({exc}); use --headless")
         return EXIT_USAGE
     return run_app(cfg, resume_events=resume_events)
 
@@ -514,15 +515,17 @@ def _tui(cfg: Any, resume_events: list[dict[str, Any]] | None = None) -> int:
 def _unreachable(cfg: Any) -> str | None:
     """The message when no inventory host can be reached (checked before the TUI opens)."""
     from runbook.inventory import load_inventory
-    from runbook.preflight import message, unreachable_hosts
+    from runbook.playbook import load_playbook
+    from runbook.preflight import message, targeted_hosts, unreachable_hosts
     from runbook.wiring import make_remote
 
-    inventory = load_inventory(cfg.inventory)
+    inventory = load_inventory(cfg.inventory, role_map=cfg.role_map)
+    hosts = targeted_hosts(load_playbook(cfg.playbook), inventory)
     remote = make_remote(cfg.transport, accept_new_host_keys=cfg.accept_new_host_keys, host_key_prompt=None)
 
     async def probe() -> Any:
         try:
-            return await unreachable_hosts(remote, list(inventory.hosts.values()))
+            return await unreachable_hosts(remote, hosts)
         finally:
             await remote.close()
 
@@ -546,7 +549,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         from runbook.training.cli import main as train_main
     except ImportError:
-        print("runbook: training is not available in this build", file=sys.stderr)
+        say("runbook: training is not available in this build")
         return EXIT_USAGE
     return train_main(args)
 
@@ -555,7 +558,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        print("runbook: serve needs textual-serve (pip install 'runbook[serve]')", file=sys.stderr)
+        say("runbook: serve needs textual-serve (pip install 'runbook[serve]')")
         return EXIT_USAGE
     import shlex
 

@@ -25,6 +25,7 @@ from runbook.events import (
     Summary,
 )
 from runbook.gaps import not_seen
+from runbook.safety import clean, say
 from runbook.session import Session
 
 # kept for code written against the old home of these names (parallel branches)
@@ -41,12 +42,14 @@ class Progress:
         t = event.ts[11:19]
         line = None
         if isinstance(event, NodeEntered):
-            line = f"{t} ▶ {event.node}: {event.title}"
+            line = f"{t} ▶ {event.node}: {clean(event.title)}"
         elif isinstance(event, StepFinished):
             obs = event.result
             err = obs.error
+            # cleaned before it is cut or embedded: a cut secret, or one no longer at the start
+            # of its line (`password SECRET` in .netrc style), is no longer recognised
             status = (
-                f"{err['kind']}: {err['message'][:120]}"
+                f"{err['kind']}: {clean(err['message'])[:120]}"
                 if err
                 else "timed out"
                 if obs.timed_out
@@ -56,25 +59,25 @@ class Progress:
         elif isinstance(event, FindingRecorded):
             f = event.finding
             where = f" [{f.host}]" if f.host else ""
-            line = f"{t}   ! {f.severity}{where}: {f.title}"
+            line = f"{t}   ! {f.severity}{where}: {clean(f.title)}"
         elif isinstance(event, GapRecorded):
             g = event.gap
-            line = f"{t}   ⊘ gap [{g.host}] {g.check}: {g.reason}: {g.message[:160]}"
+            line = f"{t}   ⊘ gap [{g.host}] {g.check}: {g.reason}: {clean(g.message)[:160]}"
         elif isinstance(event, Inconclusive):
-            line = f"{t} ■ inconclusive: {event.reason}"
+            line = f"{t} ■ inconclusive: {clean(event.reason)}"
         elif isinstance(event, Answered):
-            line = f"{t}   ? {event.key} = {event.value} ({event.source})"
+            line = f"{t}   ? {event.key} = {clean(event.value)} ({event.source})"
         elif isinstance(event, Concluded):
             hosts = ", ".join(event.hosts or []) or "-"
-            line = f"{t} ■ conclusion: {event.cause}: {event.title} (hosts: {hosts})"
+            line = f"{t} ■ conclusion: {event.cause}: {clean(event.title)} (hosts: {hosts})"
         elif isinstance(event, InventoryWarning):
-            line = f"{t} ⚠ {event.message}"
+            line = f"{t} ⚠ {clean(event.message)}"
         elif isinstance(event, Summary):
-            line = f"{t}   = {event.text}"
+            line = f"{t}   = {clean(event.text)}"
         elif isinstance(event, MutatingRefused):
-            line = f"{t}   ✋ mutating step not run: {event.reason}"
+            line = f"{t}   ✋ mutating step not run: {clean(event.reason)}"
         if line:
-            print(line, file=self.out, flush=True)
+            say(line, self.out)  # a failed command's stderr can carry a password
 
 
 def write_outputs(
@@ -101,24 +104,25 @@ def report_beside_journal(journal: str | Path, template: str | None = None) -> P
         return None
     if not any(e.get("type") == "session-start" for e in events):
         return None
-    report, _ = write_report(events, path.with_suffix(".md"), template)
+    # 0600 like the journal: redacted, but still an incident's internals, in the same private dir
+    report, _ = write_report(events, path.with_suffix(".md"), template, mode=0o600)
     return report
 
 
 async def run_headless(session: Session, *, resumed: bool = False, announce: bool = False) -> int:
     if not resumed and session.options.mode == "live":
-        from runbook.preflight import message, unreachable_hosts
+        from runbook.preflight import message, targeted_hosts, unreachable_hosts
 
-        failed = await unreachable_hosts(session.remote, list(session.inventory.hosts.values()))
+        failed = await unreachable_hosts(session.remote, targeted_hosts(session.playbook, session.inventory))
         if failed:
             await session.close()
             with contextlib.suppress(OSError):
                 if session.journal.path.stat().st_size == 0:
                     session.journal.path.unlink()  # nothing happened: no session to list or resume
-            print(message(failed), file=sys.stderr)
+            say(message(failed))
             return 2
     if announce:
-        print(f"journal: {session.journal.path}", file=sys.stderr)
+        say(f"journal: {session.journal.path}")
     session.subscribe(Progress())
     try:
         if not resumed:
@@ -129,10 +133,10 @@ async def run_headless(session: Session, *, resumed: bool = False, announce: boo
         await session.close()
     if session.status == "concluded":
         return 0
-    print(f"runbook: could not conclude: {session.unresolved_reason or session.status}", file=sys.stderr)
+    say(f"runbook: could not conclude: {clean(session.unresolved_reason or session.status)}")
     inconclusive = session.walk.inconclusive
     if inconclusive is not None:
-        print(not_seen(inconclusive.missing), file=sys.stderr)
+        say(not_seen(inconclusive.missing))
     return 1
 
 

@@ -116,6 +116,8 @@ class JournalScan:
     events: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tail_ok: bool = True
+    #: skipped lines that leave the path through the playbook unknown (a resume must refuse)
+    path_lost: list[str] = field(default_factory=list)
 
 
 def _event_of(line: str) -> tuple[dict[str, Any] | None, str]:
@@ -128,6 +130,9 @@ def _event_of(line: str) -> tuple[dict[str, Any] | None, str]:
         return None, f"a JSON {type(event).__name__}, not an event object"
     if not isinstance(event.get("type"), str) or not event["type"]:
         return None, "an object without a string 'type'"
+    if event["type"] == "node-enter" and (not isinstance(event.get("node"), str) or not event["node"]):
+        # every fold and the engine look the node up by name: one without a name has no place in the walk
+        return None, "a node-enter event without a node name"
     return event, ""
 
 
@@ -147,6 +152,8 @@ def scan_journal(path: str | Path) -> JournalScan:
             event, problem = _event_of(line)
             if event is None:
                 scan.warnings.append(f"{path}:{number}: skipped a corrupt journal line: {problem}")
+                if problem.startswith("a node-enter"):
+                    scan.path_lost.append(f"{path}:{number}: {problem}")
                 bad_at_end = True
                 continue
             bad_at_end = False

@@ -1,8 +1,10 @@
-"""Before a live walk: can any inventory host be reached at all?
+"""Before a live walk: can any of the hosts the playbook's checks target be reached at all?
 
-When none can, walking every node would only pile up gaps; the run stops early (exit 2) and
-says which hosts failed and why. When some can, the walk goes on and the unreachable ones
-become gaps, as everywhere else.
+Only those hosts are probed: a playbook whose checks all run `on: local` runs with any
+inventory, and a host no check targets cannot stop a run. When none of them can be reached,
+walking every node would only pile up gaps; the run stops early (exit 2) and says which hosts
+failed and why. When some can, the walk goes on and the unreachable ones become gaps, as
+everywhere else.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from runbook.inventory import Host
+from runbook.inventory import LOCAL, Host, Inventory
+from runbook.playbook.model import Playbook
 from runbook.transports.base import ErrorKind, Transport, TransportError
 
 #: errors that mean the host cannot be used at all (an unknown key is still reachable: it is asked about)
@@ -40,6 +43,13 @@ async def _probe(transport: Transport, host: Host) -> Unreachable | None:
     except Exception as exc:  # a transport that fails in a way it does not map: still not reachable
         return Unreachable(host.name, f"{host.address}:{host.port}", "error", str(exc) or type(exc).__name__)
     return None
+
+
+def targeted_hosts(playbook: Playbook, inventory: Inventory) -> list[Host]:
+    """The inventory hosts some check of the playbook runs on (by role or by name), in inventory order."""
+    roles = {check.on for node in playbook.nodes.values() for check in node.checks if check.on != LOCAL}
+    wanted = {h.name for role in roles for h in inventory.with_role(role)}
+    return [h for h in inventory.hosts.values() if h.name in wanted]
 
 
 async def unreachable_hosts(transport: Transport, hosts: list[Host]) -> list[Unreachable] | None:

@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runbook.events import NodeEntered, WentBack
 from runbook.journal import Journal, JournalScan
+from runbook.safety import say
 
 
 class NotResumable(Exception):
@@ -112,8 +112,13 @@ def resumable(path: str | Path, *, from_last_existing: bool = False) -> Resumabl
     except OSError as exc:
         raise NotResumable(f"cannot read {path}: {exc.strerror or exc}") from exc
     for warning in scan.warnings:
-        print(warning, file=sys.stderr)
+        say(warning)
     check_tail(path, scan)
+    if scan.path_lost:
+        raise NotResumable(
+            f"{scan.path_lost[0]}: cannot resume, the path through the playbook is unknown from there on"
+            f" (`runbook report {path}` still renders what could be read)"
+        )
     end = ended(scan.events)
     if end is not None:
         status = str(end.get("status") or "aborted")
@@ -134,6 +139,6 @@ def resumable(path: str | Path, *, from_last_existing: bool = False) -> Resumabl
             raise NotResumable(missing_message(path, cfg.playbook, missing))
         rewind(path, missing.fallback, playbook.nodes[missing.fallback])
         gone = f"runbook: {missing.node!r} is gone from the playbook; going on from {missing.fallback!r}"
-        print(gone, file=sys.stderr)
+        say(gone)
         scan = scan_journal(path)
     return Resumable(scan.events, scan.warnings)

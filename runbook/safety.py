@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import re
 import shlex
+import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TextIO
 
 REDACTED = "[REDACTED]"
 
@@ -90,7 +91,9 @@ _SECRET_WORD = (
     r"(?:password|passwd|passphrase|pass(?![a-z])|pwd(?![a-z])|secret|token|api[_-]?key|access[_-]?key"
     r"|private[_-]?key|credentials?)"
 )
-_SECRET_KEY = r"(?<![\w.-])(?=[\w.-]*?" + _SECRET_WORD + r")[\w.-]++"
+# nginx's upstream directives end in "_pass" and name where requests go: the evidence of a 502
+_NOT_SECRET = r"(?:proxy|fastcgi|grpc|memcached|scgi|uwsgi)_pass(?![\w.-])"
+_SECRET_KEY = r"(?<![\w.-])(?!" + _NOT_SECRET + r")(?=[\w.-]*?" + _SECRET_WORD + r")[\w.-]++"
 _KEY_VALUE = re.compile(
     r"(?i)(?P<q>[\"']?)(?P<key>" + _SECRET_KEY + r")(?P=q)(?P<sep>[ \t]*+(?::=|[:=]|%3[ad])[ \t]*+)"
     r"(?P<scheme>(?:bearer|basic|token|digest)[ \t]+)?"
@@ -180,7 +183,7 @@ _REDACTIONS: list[_Sub] = [
     (re.compile(r"(?m)(?P<head>(?:\blogin[ \t]++\S++[ \t]++|^[ \t]*+)password[ \t]++)(?!\[)\S++"), _keep_head),
     # Well-known token shapes, wherever they appear.
     (re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"), REDACTED),
-    (re.compile(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}"), REDACTED),
+    (re.compile(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{30,}"), REDACTED),  # 39 long; copies get cut
     (re.compile(r"(?<![A-Za-z0-9])[sr]k_(?:live|test)_[0-9A-Za-z]{10,}"), REDACTED),
     (re.compile(r"(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{20,}"), REDACTED),
     (re.compile(r"(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{20,}"), REDACTED),
@@ -264,14 +267,17 @@ def _found(plugin: Any, line: str) -> Iterator[str]:
 
 
 def _detect(text: str) -> str:
-    keyword_hint, keyword, every_line = _detectors()
-    # plugins whose words are nowhere in the text are not run on any of its lines
+    # plugins whose words are nowhere in the text are not run on any of its lines (nor loaded:
+    # a plain terminal line does not pay for importing detect-secrets)
     low = text.lower()
-    plugins = [p for p, words in zip(every_line, _PLUGIN_WORDS, strict=True) if any(w in low for w in words)]
-    if not any(w in low for w in _KEYWORD_WORDS):
-        keyword = []
-    if not plugins and not keyword:
+    wanted = [any(w in low for w in words) for words in _PLUGIN_WORDS]
+    use_keyword = any(w in low for w in _KEYWORD_WORDS)
+    if not any(wanted) and not use_keyword:
         return text
+    keyword_hint, keyword, every_line = _detectors()
+    plugins = [p for p, want in zip(every_line, wanted, strict=True) if want]
+    if not use_keyword:
+        keyword = []
     lines = text.split("\n")
     budget = _KEYWORD_WINDOWS
     for i, line in enumerate(lines):
@@ -366,8 +372,63 @@ def bounded(text: str, head: int = SHOWN_HEAD, tail: int = SHOWN_TAIL) -> str:
 
 
 def clean(value: object) -> str:
-    """Untrusted value -> text fit for a report: bounded, sanitised, then redacted."""
+    """Untrusted value -> text fit for any export: bounded, sanitised, then redacted.
+
+    The one redaction path: the Markdown, JSON and HTML reports (through `scrub`), the report
+    written beside the journal, the progress and error lines on stderr (`say`) and what the TUI
+    shows of step output and findings all go through it. Only the journal keeps raw text."""
     return redact(sanitize(bounded(str(value))))
+
+
+# Field names whose whole value is a secret, wherever they sit in a structure: a parser's
+# {"password": "hunter2"} loses the "password=" context that the text rules need once the
+# value is scrubbed on its own.
+SECRET_FIELD = re.compile(r"(?i)(?:" + _SECRET_WORD + r"|auth(?:orization)?(?![a-z])|cookie)")
+_NOT_SECRET_FIELD = re.compile("(?i)" + _NOT_SECRET)
+#: keys that hold structure, not values (never blanked whatever their name says)
+_STRUCTURAL = frozenset({"type", "ts", "node", "id", "check", "key", "step_id", "v"})
+_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+
+
+def scrub(value: Any, key: str | None = None, text: Callable[[str], str] = clean) -> Any:
+    """Every string (keys included) of a JSON-like value through `text` (`clean` by default).
+
+    Two shapes that per-string redaction misses are handled here: a value under a secret-named
+    key, and a private-key block split over list items (output kept as a list of lines)."""
+    if isinstance(value, str):
+        if value and key and key not in _STRUCTURAL and SECRET_FIELD.search(key) and not _NOT_SECRET_FIELD.match(key):
+            return REDACTED
+        return text(value)
+    if isinstance(value, dict):
+        return {(text(k) if isinstance(k, str) else k): scrub(v, str(k), text) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return _scrub_items(list(value), key, text)
+    return value
+
+
+def _scrub_items(items: list[Any], key: str | None, text: Callable[[str], str]) -> list[Any]:
+    out: list[Any] = []
+    in_key = False  # inside a key block that an earlier item opened
+    for item in items:
+        if isinstance(item, str):
+            was_in = in_key
+            ends = list(_KEY_END.finditer(item))
+            begins = list(_KEY_BEGIN.finditer(item))
+            last_end = ends[-1].end() if ends else -1
+            in_key = bool(begins and begins[-1].start() > last_end) or (was_in and not ends)
+            if was_in:
+                # the body (and an END line) of a block opened before: only what follows END is text
+                rest = item[ends[0].end() :] if ends else ""
+                out.append(REDACTED + (ends[0].group(0) if ends else "") + scrub(rest, key, text))
+                continue
+        out.append(scrub(item, key, text))
+    return out
+
+
+def say(line: str, file: TextIO | None = None) -> None:
+    """One line for the terminal (stderr by default), through the same path as every export."""
+    print(clean(line), file=file or sys.stderr, flush=True)
 
 
 # --- Markdown and shell -----------------------------------------------------------------------

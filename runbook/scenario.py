@@ -95,6 +95,26 @@ def _lines(path: Path) -> list[tuple[int, str]]:
     return out
 
 
+#: step-result fields the replay reads as numbers or objects, with what each must be
+_RESULT_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "duration_s": ((int, float), "a number of seconds"),
+    "exit_status": ((int,), "an integer"),
+    "truncated_bytes": ((int,), "an integer"),
+    "error": ((dict,), "an object"),
+    "data": ((dict,), "an object"),
+}
+
+
+def _result_field_problems(event: dict[str, Any]) -> list[str]:
+    """A replayed step hands these on as they are: a wrong type must stop here, not mid-walk."""
+    problems = []
+    for key, (types, what) in _RESULT_FIELDS.items():
+        value = event.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            problems.append(f"step-result {key} must be {what} or null, not {json.dumps(value)[:40]}")
+    return problems
+
+
 def parse_scenario(path: Path) -> Scenario:
     problems: list[str] = []
     header: dict[str, Any] | None = None
@@ -132,6 +152,7 @@ def parse_scenario(path: Path) -> Scenario:
             for key in ("host", "command", "step_id"):
                 if key not in obj:
                     problems.append(f"{path}:{lineno}: step-result without {key!r}")
+            problems += [f"{path}:{lineno}: {p}" for p in _result_field_problems(obj)]
         if obj["type"] == "session-start":
             problems += _inventory_problems(f"{path}:{lineno}", obj.get("inventory"))
         events.append(obj)

@@ -294,23 +294,36 @@ def _graph_problems(pb: Playbook, source: YamlSource) -> list[str]:
     WHITE, GREY, BLACK = 0, 1, 2
     colour = dict.fromkeys(pb.nodes, WHITE)
 
-    def visit(node_id: str, trail: list[str]) -> None:
-        colour[node_id] = GREY
-        node = pb.nodes[node_id]
-        for i, nxt in enumerate(_successors(node)):
+    # Iterative, not recursive: a chain of a few thousand nodes must not hit the recursion limit.
+    # `path` holds the grey nodes in order (the trail a cycle is reported with), each with the
+    # index of its next successor to look at.
+    for root in pb.nodes:
+        if colour[root] != WHITE:
+            continue
+        colour[root] = GREY
+        path: list[tuple[str, int]] = [(root, 0)]
+        on_path: dict[str, int] = {root: 0}
+        while path:
+            node_id, i = path[-1]
+            node = pb.nodes[node_id]
+            succ = _successors(node)
+            if i >= len(succ):
+                colour[node_id] = BLACK
+                path.pop()
+                del on_path[node_id]
+                continue
+            path[-1] = (node_id, i + 1)
+            nxt = succ[i]
             if nxt not in pb.nodes:
                 continue
             if colour[nxt] == GREY:
-                cycle = [*trail[trail.index(nxt) :], node_id, nxt] if nxt in trail else [node_id, nxt]
+                cycle = [n for n, _ in path[on_path[nxt] :]] + [nxt]
                 loc = ("nodes", node_id, "next", i) if i < len(node.next) else ("nodes", node_id)
                 problems.append(f"{source.where(loc)}: cycle: {' -> '.join(cycle)}")
             elif colour[nxt] == WHITE:
-                visit(nxt, [*trail, node_id])
-        colour[node_id] = BLACK
-
-    for node_id in pb.nodes:
-        if colour[node_id] == WHITE:
-            visit(node_id, [])
+                colour[nxt] = GREY
+                on_path[nxt] = len(path)
+                path.append((nxt, 0))
     if not any(n.conclusion for n in pb.nodes.values()):
         problems.append(f"{source.where(('nodes',))}: the playbook has no conclusion node")
     return problems

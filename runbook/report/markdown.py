@@ -143,8 +143,9 @@ def render_markdown(
     return text.rstrip("\n") + "\n"
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write `text` so that readers see the old file or the new one, never a torn one."""
+def write_atomic(path: str | Path, text: str, mode: int | None = None) -> Path:
+    """Write `text` so that readers see the old file or the new one, never a torn one;
+    `mode` sets the permissions outright, else an existing file's are kept."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
@@ -154,7 +155,9 @@ def write_atomic(path: str | Path, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if path.exists():  # keep the permissions of the file being replaced
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif path.exists():  # keep the permissions of the file being replaced
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         else:  # mkstemp makes 0600; a new report gets the usual mode for this umask
             umask = os.umask(0)
@@ -183,7 +186,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def write_report(
-    events: list[dict[str, Any]], path: str | Path, template_path: str | Path | None = None
+    events: list[dict[str, Any]],
+    path: str | Path,
+    template_path: str | Path | None = None,
+    mode: int | None = None,
 ) -> tuple[Path, Path]:
     """The report and, beside it, its attachment: the structured result as JSON (X.md, X.json)."""
     import json
@@ -192,6 +198,7 @@ def write_report(
 
     path = Path(path)
     attachment = path.with_suffix(".json") if path.suffix != ".json" else path.with_suffix(".result.json")
-    write_atomic(attachment, json.dumps(build_result(events), indent=2, ensure_ascii=False, default=str) + "\n")
-    write_atomic(path, render_markdown(events, template_path, attachment=attachment.name))
+    result = json.dumps(build_result(events), indent=2, ensure_ascii=False, default=str) + "\n"
+    write_atomic(attachment, result, mode)
+    write_atomic(path, render_markdown(events, template_path, attachment=attachment.name), mode)
     return path, attachment

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from runbook.safety import clean, excerpt
+from runbook.safety import excerpt, scrub
 from runbook.walk import StepRecord, fold_json
 
 #: output lines of a step quoted in the appendix (the JSON attachment and the journal keep all)
@@ -28,17 +28,6 @@ _PUBLIC_CAUSE = {
     "malformed-response": "application responses that our gateway could not use",
     "network-blocked": "a network rule blocking traffic between our gateway and the application",
 }
-
-
-def scrub(value: Any) -> Any:
-    """Sanitise and redact every string (keys included) in a JSON-like value."""
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, dict):
-        return {scrub(k) if isinstance(k, str) else k: scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    return value
 
 
 def _parse_ts(ts: Any) -> datetime | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from runbook.safety import say
 from runbook.yamlsource import SourceError
 
 EXIT_OK, EXIT_UNCONCLUDED, EXIT_USAGE = 0, 1, 2
@@ -51,7 +52,7 @@ def _run_training(cfg: Any, reference: Any, trainee: str | None = None) -> int:
     try:
         from runbook.tui.training import run_training
     except ImportError as exc:
-        print(f"runbook: training needs the TUI ({exc})", file=sys.stderr)
+        say(f"runbook: training needs the TUI ({exc})")
         return EXIT_USAGE
     return run_training(cfg, reference, trainee)
 
@@ -127,16 +128,16 @@ def live_fire(rng: random.Random | None = None, journal: str | None = None) -> I
 def train_lab(args: argparse.Namespace) -> int:
     refusal = lab_refusal()
     if refusal:
-        print(refusal, file=sys.stderr)
+        say(refusal)
         return EXIT_USAGE
     from runbook.lab.lab import LabError
 
-    print("runbook: bringing the lab up, with a fault you are not told…", file=sys.stderr)
+    say("runbook: bringing the lab up, with a fault you are not told…")
     try:
         with live_fire() as (cfg, reference):
             return _run_training(cfg, reference, getattr(args, "name", None))
     except LabError as exc:
-        print(f"runbook: {exc}", file=sys.stderr)
+        say(f"runbook: {exc}")
         return EXIT_USAGE
 
 
@@ -145,7 +146,7 @@ def scenario_main(args: argparse.Namespace) -> int:
     from runbook.training.from_journal import journal_to_scenario
 
     if args.scenario_command != "from-journal":
-        print("runbook: scenario from-journal JOURNAL [-o OUT.jsonl] [--name NAME]", file=sys.stderr)
+        say("runbook: scenario from-journal JOURNAL [-o OUT.jsonl] [--name NAME]")
         return EXIT_USAGE
     scenario = journal_to_scenario(args.journal, args.output, args.name)
     print(f"scenario {scenario.name}: {Path(scenario.path)} (expected cause {scenario.expected_cause})")

@@ -13,28 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from runbook.journal import read_journal
-from runbook.safety import REDACTED, redact
+from runbook.safety import redact, scrub
 from runbook.scenario import FORMAT, Scenario, parse_scenario, write_scenario
 from runbook.yamlsource import SourceError
 
-SECRET_KEY = re.compile(
-    r"(?i)(password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth)"
-)
-#: keys that hold structure, not values (never blanked whatever their name says)
-_STRUCTURAL = {"type", "ts", "node", "id", "check", "key", "step_id"}
 _NAME = re.compile(r"[^a-z0-9-]+")
 
 
 def redact_value(value: Any, key: str | None = None) -> Any:
-    if isinstance(value, str):
-        if key and key not in _STRUCTURAL and SECRET_KEY.search(key) and value:
-            return REDACTED
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_value(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_value(v, key) for v in value]
-    return value
+    # redact only: a scenario replays output as recorded (the runner already sanitised it)
+    return scrub(value, key, redact)
 
 
 def scenario_name(text: str) -> str:

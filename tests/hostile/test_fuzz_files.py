@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -175,3 +176,87 @@ def test_fuzz_cli_journal(tmp_path: Path, text: str, command: str) -> None:
 def test_seeds_are_valid() -> None:
     """The mutations start from files that load, so the fuzz explores near real input."""
     assert SEEDS["journal"].startswith("{") and json.loads(SEEDS["journal"].splitlines()[0])["type"]
+
+
+# --- shapes the random mutations did not reach (issue 24 item 9) -----------------------------
+
+
+def _chain(length: int, close_cycle: bool = False) -> str:
+    lines = ["id: chain", "title: A long chain", "start: n0", "nodes:"]
+    for i in range(length):
+        goto = "n0" if close_cycle and i == length - 1 else f"n{i + 1}"
+        lines += [f"  n{i}:", f"    title: node {i}", "    next:", f"      - goto: {goto}"]
+    lines += [f"  n{length}:", "    conclusion: {cause: no-fault-found, title: ok}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_1500_node_chain_loads_and_its_cycle_is_named(tmp_path: Path) -> None:
+    # the graph checks walk iteratively: no RecursionError however long the chain
+    playbook = load_playbook(_write(tmp_path, "chain.yaml", _chain(1500)))
+    assert len(playbook.nodes) == 1501
+    _cli(tmp_path, "validate", str(tmp_path / "chain.yaml"))
+    cycle = _write(tmp_path, "cycle.yaml", _chain(1500, close_cycle=True))
+    try:
+        load_playbook(cycle)
+    except SourceError as exc:
+        assert any(p.startswith(f"{cycle}:") and "cycle: n0 -> n1 -> n2" in p for p in exc.problems), exc.problems
+    else:
+        raise AssertionError("a 1500-node cycle loaded")
+
+
+def _journal_without_node_name(tmp: Path, node: object, last: bool) -> tuple[Path, int]:
+    """A real journal of the mini playbook, cut while walking, whose second node-enter has `node`
+    (None: the key is missing); returns the path and that event's line number."""
+    journal = tmp / "run.jsonl"
+    _cli(tmp, "run", str(FIXTURES / "mini.yaml"), "-i", str(FIXTURES / "local-inventory.yaml"),
+         "--transport", "local", "--headless", "--read-only", "--journal", str(journal))  # fmt: skip
+    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    enters = [i for i, e in enumerate(events) if e["type"] == "node-enter"]
+    events = events[: enters[1] + (1 if last else 3)]
+    if node is None:
+        del events[enters[1]]["node"]
+    else:
+        events[enters[1]]["node"] = node
+    bad = tmp / "bad.jsonl"
+    bad.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return bad, enters[1] + 1
+
+
+@pytest.mark.parametrize(("node", "last"), [(None, True), (None, False), ("", True), ("", False), (5, False)])
+def test_a_node_enter_without_a_node_is_named_by_file_and_line(tmp_path: Path, node: object, last: bool) -> None:
+    journal, line = _journal_without_node_name(tmp_path, node, last)
+    where = f"{journal}:{line}:"
+    before = journal.read_bytes()
+    for command in (["resume", str(journal), "--headless"], ["report", str(journal), "-o", str(tmp_path / "r.md")]):
+        env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+        res = subprocess.run([sys.executable, "-m", "runbook", *command], capture_output=True, text=True,
+                             timeout=CLI_SECONDS, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
+        assert "Traceback" not in res.stderr, res.stderr
+        assert where in res.stderr and "node-enter event without a node name" in res.stderr, res.stderr
+        assert res.returncode == (2 if command[0] == "resume" else 0), res.stderr
+    assert journal.read_bytes() == before  # a refused resume appends nothing
+    assert (tmp_path / "r.md").read_text().startswith("#")
+
+
+def test_a_scenario_step_with_a_string_duration_is_named_by_file_and_line(tmp_path: Path) -> None:
+    lines = (SCENARIO_DIR / "demo.jsonl").read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if json.loads(line)["type"] == "step-result")
+    event = json.loads(lines[number - 1])
+    event["duration_s"] = "slow"
+    lines[number - 1] = json.dumps(event)
+    scenario = _write(tmp_path, "slow.jsonl", "\n".join(lines) + "\n")
+    try:
+        parse_scenario(scenario)
+    except SourceError as exc:
+        assert exc.problems == [
+            f'{scenario}:{number}: step-result duration_s must be a number of seconds or null, not "slow"'
+        ]
+    else:
+        raise AssertionError("a string duration was accepted")
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    res = subprocess.run(
+        [sys.executable, "-m", "runbook", "run", "502-bad-gateway", "--scenario", str(scenario), "--headless"],
+        capture_output=True, text=True, timeout=CLI_SECONDS, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert f"{scenario}:{number}: step-result duration_s" in res.stderr

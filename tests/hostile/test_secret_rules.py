@@ -81,6 +81,7 @@ def test_every_secret_rule(rule: str, line: str, secret: str, kept: str) -> None
         "sudo: a password is required",
         "mkdir -p /var/lib/app && ssh -p 2222 host",
         "proxy_pass http://backend:8080;",
+        '{"proxy_pass": "http://backend:8080", "fastcgi_pass": "unix:/run/php/fpm.sock"}',
         "connect() failed (111: Connection refused) while connecting to upstream",
         "user:x:1000:1000::/home/user:/bin/bash",
         "upstream timed out (110: Connection timed out) while reading response header",
