@@ -103,7 +103,7 @@ def _reason(obs: Observation, check: CheckSpec) -> tuple[str | None, str]:
     output = "\n".join(p for p in (obs.stderr, obs.stdout) if p)
     if obs.exit_status in (126, 127):
         return "missing-tool", _missing_tool_message(obs, output)
-    if obs.kind == "shell" and obs.timed_out:
+    if check.shell is not None and obs.timed_out:
         return "timed-out", f"{obs.command} gave no answer within {obs.duration_s:.1f}s"
     if obs.exit_status not in (0, None):
         if SUDO_REFUSED.search(output):
@@ -112,7 +112,7 @@ def _reason(obs: Observation, check: CheckSpec) -> tuple[str | None, str]:
             if PERMISSION.search(output):
                 return "needs-root", _tail(output)
             return "command-failed", f"exit {obs.exit_status}: {_tail(output) or 'no output'}"
-        if obs.kind == "shell" and check.sudo and PERMISSION.search(output):
+        if check.shell is not None and check.sudo and PERMISSION.search(output):
             return "needs-root", _tail(output)
     return None, ""
 

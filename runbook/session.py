@@ -281,14 +281,17 @@ class Session:
                 )
             else:
                 self.log(Concluded(**self.engine.conclusion(node_id, cited)))
-        elif node.unresolved:
+        elif node.unresolved and not self.walk.gaps:
             self.log(Unresolved(node=node_id, reason=node.unresolved.strip()))
-        elif node.inconclusive:
+        elif node.unresolved or node.inconclusive:
+            # evidence that explains nothing, with checks that could not run: what was not seen
+            # may be the explanation, so the walk says what to fix rather than "unexplained"
             missing = [
                 {"need": g.check, "host": g.host, "reason": g.reason, "message": g.message, "fix": g.fix}
                 for g in self.walk.gaps
             ]
-            self.log(Inconclusive(node=node_id, reason=node.inconclusive.strip(), missing=missing))
+            reason = (node.inconclusive or node.unresolved or "").strip()
+            self.log(Inconclusive(node=node_id, reason=reason, missing=missing))
 
     @property
     def finished(self) -> bool:
