@@ -166,6 +166,8 @@ PrintMotd no
 MaxStartups 100:30:200
 MaxSessions 64
 AcceptEnv LANG LC_*
+# ~/.ssh/environment is read, so a test can give a login a PATH without the gateway's tools
+PermitUserEnvironment yes
 Subsystem sftp /usr/lib/openssh/sftp-server
 """
 

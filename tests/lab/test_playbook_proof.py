@@ -54,16 +54,25 @@ def diagnose(lab: Lab, tmp_path: Path, *extra: str) -> tuple[dict, str]:
     return json.loads(out_json.read_text()), out_md.read_text()
 
 
+@pytest.mark.parametrize("transport", ["asyncssh", "paramiko"])
 @pytest.mark.parametrize(
     ("fault", "hosts", "cause", "named", "evidence"),
     CASES,
     ids=[f"{c[0]}-{'+'.join(c[1]) if c[1] else 'all'}" for c in CASES],
 )
 def test_playbook_concludes_the_fault(
-    lab: Lab, tmp_path: Path, fault: str, hosts: list[str] | None, cause: str, named: list[str], evidence: str | None
+    lab: Lab,
+    tmp_path: Path,
+    fault: str,
+    hosts: list[str] | None,
+    cause: str,
+    named: list[str],
+    evidence: str | None,
+    transport: str,
 ) -> None:
     lab.set_fault(fault, hosts, probe=True)
-    result, report = diagnose(lab, tmp_path)
+    result, report = diagnose(lab, tmp_path, "--transport", transport)
+    assert result["status"] != "inconclusive" and result["gaps"] == [], result["gaps"]
     conclusion = result["conclusion"]
     assert conclusion["cause"] == cause, json.dumps(result["findings"], indent=1)[:4000]
     assert sorted(conclusion["hosts"]) == sorted(named) or set(named) <= set(conclusion["hosts"]), conclusion
