@@ -38,6 +38,13 @@ def changed_gateway_key(lab: Lab, inv: dict[str, Any], tmp: Path) -> None:
     inv["defaults"]["known_hosts"] = str(tmp / "known_hosts")
 
 
+def unknown_gateway_key(lab: Lab, inv: dict[str, Any], tmp: Path) -> None:
+    gw = inv["hosts"]["gw1"]["address"]
+    kept = [ln for ln in lab.known_hosts_path.read_text().splitlines() if ln.split()[0] != gw]
+    (tmp / "known_hosts").write_text("\n".join(kept) + "\n")
+    inv["defaults"]["known_hosts"] = str(tmp / "known_hosts")
+
+
 def gateway_address_nobody_answers(lab: Lab, inv: dict[str, Any], tmp: Path) -> None:
     inv["hosts"]["gw1"]["address"] = "198.18.0.99"  # on the lab's bridge, no host there
 
@@ -55,6 +62,8 @@ def nginx_not_on_gateway_path(lab: Lab, inv: dict[str, Any], tmp: Path) -> None:
 # (case, how to make it, the host the message must name, the reason, a piece of the fix)
 CASES: list[tuple[str, Callable[[Lab, dict[str, Any], Path], None], str, str, str]] = [
     ("host-key-changed", changed_gateway_key, "gw1", "host-key-changed", "ssh-keygen -R"),
+    # no --accept-new-host-keys: the exact commands to verify the key, then accept it
+    ("host-key-unknown", unknown_gateway_key, "gw1", "host-key-unknown", "ssh-keyscan -p 22 198.18.0.2"),
     ("nobody-answers", gateway_address_nobody_answers, "gw1", "", "address:"),
     ("auth-refused", refused_login_on_app1, "app1", "auth-refused", "ssh -p 22"),
     ("nginx-missing", nginx_not_on_gateway_path, "gw1", "missing-tool", "install nginx"),

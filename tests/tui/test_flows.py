@@ -324,3 +324,34 @@ async def test_a_note_is_journaled_as_it_is_typed(tmp_path: Path) -> None:
         await pilot.pause()
         report = render_markdown(read_journal(tmp_path / "j.jsonl"))
         assert "saw spikes" in report and "never submitted" not in report
+
+
+async def test_an_inconclusive_walk_shows_what_could_not_be_seen_and_the_fix(tmp_path: Path) -> None:
+    from textual.widgets import Markdown
+
+    app = RunbookApp(lab_config(tmp_path / "j.jsonl"), export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        inner = app.session.io
+
+        class NoNginx:
+            """The recorded steps, but `nginx` is not on the gateway's PATH."""
+
+            async def run_step(self, step, step_id, on_output=None):
+                obs = await inner.run_step(step, step_id, on_output)
+                if step.check.id == "nginx_config":
+                    obs.exit_status, obs.stdout, obs.stderr, obs.data = 127, "sh: 1: nginx: not found\n", "", {}
+                return obs
+
+        app.session.io = NoNginx()
+        await run_until_end(pilot, app)
+        assert app.session.status == "inconclusive"
+        assert isinstance(app.screen, ConclusionScreen)
+        shown = app.screen.query_one("#conclusion", Markdown).source
+        assert shown.startswith("# Inconclusive") and "## What could not be seen" in shown
+        assert "`nginx_config` on `gw1`: missing-tool" in shown and "install nginx on gw1" in shown
+        await pilot.press("q")
+    assert app.return_code == 1
+    assert events_of(app, "session-end")[0]["status"] == "inconclusive"
