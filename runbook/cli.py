@@ -437,6 +437,10 @@ def _resume(args: argparse.Namespace) -> int:
         return EXIT_OK if exc.status == "concluded" else EXIT_UNCONCLUDED
     events = found.events
     cfg = config_from_journal(events, str(path))
+    if any(e.get("type") == "training-start" for e in events):
+        from runbook.training.cli import resume_training
+
+        return resume_training(cfg, events, headless=args.headless)
     if not args.headless:
         return _tui(cfg, resume_events=events)
     try:

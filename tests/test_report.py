@@ -491,3 +491,34 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
         write_atomic(target, None)  # type: ignore[arg-type]
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["incident.md"]
+
+
+def test_live_report_cleans_each_event_once_and_matches_the_whole_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TUI's preview renders a growing journal from events cleaned as they came: at every
+    prefix, with an event not journaled yet, and after the file is replaced, it is byte for byte
+    what rendering the whole journal gives (secrets redacted too)."""
+    from runbook.report import live
+
+    events = concluded_run()
+    path = tmp_path / "j.jsonl"
+    report = live.LiveReport(path)
+    cleaned: list[int] = []
+    original = live.scrub_events
+
+    def counting(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cleaned.append(len(raw))
+        return original(raw)
+
+    monkeypatch.setattr(live, "scrub_events", counting)
+    for cut in (1, len(events) // 2, len(events)):
+        path.write_text("".join(json.dumps(e) + "\n" for e in events[:cut]))
+        assert report.markdown() == render_markdown(events[:cut])
+    # markdown() cleans the journal's new events, then its `extra` ones (none so far)
+    assert sum(cleaned) == len(events), cleaned  # each journal event was cleaned once
+    extra = [{"type": "session-end", "ts": "2026-11-22T03:06:00Z", "status": "concluded", "reason": "done"}]
+    assert report.markdown(extra) == render_markdown(events + extra)
+    assert BEARER not in report.markdown()
+    path.write_text("".join(json.dumps(e) + "\n" for e in events[:2]))  # another, shorter journal
+    assert report.markdown() == render_markdown(events[:2])

@@ -132,12 +132,17 @@ def _cached_environment(template_path: str | None, _mtime: float) -> tuple[jinja
 
 
 def render_markdown(
-    events: list[dict[str, Any]], template_path: str | Path | None = None, attachment: str | None = None
+    events: list[dict[str, Any]],
+    template_path: str | Path | None = None,
+    attachment: str | None = None,
+    *,
+    scrubbed: bool = False,
 ) -> str:
     """The incident report for a journal's events (any prefix of a journal works); `attachment`
-    names the structured-result JSON file written beside it, which the report links to."""
+    names the structured-result JSON file written beside it, which the report links to;
+    `scrubbed`: the events were cleaned by view.scrub_events already (see report.live)."""
     env, name = _environment(template_path)
-    view = build_view(events)
+    view = build_view(events, scrubbed=scrubbed)
     view["attachment"] = attachment or ""
     text = env.get_template(name).render(view=view, **view)
     return text.rstrip("\n") + "\n"

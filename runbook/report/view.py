@@ -101,10 +101,16 @@ def _event_dict(event: Any) -> dict[str, Any]:
     return event.to_json() if event is not None else {}
 
 
-def _parse(raw_events: list[dict[str, Any]]) -> dict[str, Any]:
+def scrub_events(raw_events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events as a report may show them (cleaning is most of a report's cost: a caller that
+    renders a growing journal again and again cleans each event once, then passes scrubbed=True)."""
+    return [scrub(e) for e in raw_events if isinstance(e, dict)]
+
+
+def _parse(raw_events: list[dict[str, Any]], *, scrubbed: bool = False) -> dict[str, Any]:
     """The facts of a session, read from its folded walk (runbook.walk): shared by the
     Markdown view and the JSON result. Only the timeline reads the events themselves."""
-    events = [scrub(e) for e in raw_events if isinstance(e, dict)]
+    events = list(raw_events) if scrubbed else scrub_events(raw_events)
     walk = fold_json(events)
     start = _event_dict(walk.start)
     end = walk.end.to_json() if walk.end else None
@@ -628,9 +634,10 @@ def _postmortem(
     )
 
 
-def build_view(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Everything the incident template shows, as plain dicts and strings (already cleaned)."""
-    facts = _parse(events)
+def build_view(events: list[dict[str, Any]], *, scrubbed: bool = False) -> dict[str, Any]:
+    """Everything the incident template shows, as plain dicts and strings (already cleaned;
+    `scrubbed`: the events come from scrub_events already)."""
+    facts = _parse(events, scrubbed=scrubbed)
     ctx = _Ctx(facts)
     start, end, conclusion = facts["start"], facts["end"], facts["conclusion"]
     incident = start.get("incident") if isinstance(start.get("incident"), dict) else {}

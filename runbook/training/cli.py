@@ -48,13 +48,26 @@ def list_lines() -> list[str]:
     return out
 
 
-def _run_training(cfg: Any, reference: Any, trainee: str | None = None) -> int:
+def _run_training(
+    cfg: Any, reference: Any, trainee: str | None = None, resume_events: list[dict[str, Any]] | None = None
+) -> int:
     try:
         from runbook.tui.training import run_training
     except ImportError as exc:
         say(f"runbook: training needs the TUI ({exc})")
         return EXIT_USAGE
-    return run_training(cfg, reference, trainee)
+    return run_training(cfg, reference, trainee, resume_events)
+
+
+def resume_training(cfg: Any, events: list[dict[str, Any]], headless: bool = False) -> int:
+    """`runbook resume` on a training journal: the trainee goes on choosing, under the same gate,
+    scored on the whole session (the score reads the journal, before and after the break)."""
+    from runbook.training.scoring import reference_of
+
+    if headless:
+        print("runbook: a training session resumes in the TUI only (the trainee chooses each step)", file=sys.stderr)
+        return EXIT_USAGE
+    return _run_training(cfg, reference_of(events), resume_events=events)
 
 
 def train_replay(name: str | None, trainee: str | None = None) -> int:

@@ -80,6 +80,25 @@ class Training:
             self._runs.append(event.result.node)
             self._fresh = False
 
+    def restore(self, events: list[dict[str, Any]]) -> None:
+        """Take up a journal of this training where it stopped (before the session resumes it,
+        so that the gate already holds): the hints given, the nodes run, the diagnosis. The
+        score needs nothing of this (it reads the journal); the screen and the next hint do."""
+        start = next((e for e in events if e.get("type") == "training-start"), None)
+        if start is None:
+            raise ValueError("not a training journal: no training-start event")
+        self.trainee = self.trainee or str(start.get("trainee") or "")
+        self._hints = [e for e in events if e.get("type") == "hint"]
+        self._runs, self._fresh = [], False
+        for e in events:  # as _on_event counts them: the results after one entry are one run
+            if e.get("type") == "node-enter":
+                self._fresh = True
+            elif e.get("type") == "step-result" and self._fresh:
+                self._runs.append(str(e.get("node")))
+                self._fresh = False
+        self.diagnosis = next((e for e in events if e.get("type") == "diagnosis"), None)
+        self.gate.open = self.diagnosis is not None
+
     @property
     def playbook(self) -> Playbook:
         return self.session.playbook

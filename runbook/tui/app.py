@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -17,13 +17,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from runbook.engine import PlannedStep
-from runbook.events import Event
+from runbook.events import Event, NodeEntered, StepFinished
 from runbook.inventory import Host
-from runbook.journal import read_journal
 from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
 from runbook.tui.screens.modals import ConfirmScreen, HelpScreen, HostKeyScreen, MutatingScreen
 from runbook.tui.screens.start import StartScreen
 from runbook.wiring import RunConfig, build_session
+
+if TYPE_CHECKING:
+    from runbook.report.live import LiveReport
 
 APP_ACTIONS: list[tuple[str, str, str, str]] = [
     # key, action, footer label, help
@@ -67,6 +69,7 @@ class RunbookApp(App[int]):
         self.ask_incident = ask_incident and not self.resumed
         self.main: MainScreen | None = None
         self.closed = False
+        self._live_report: LiveReport | None = None  # made on first use: its imports wait till then
 
     # ---- start -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -101,6 +104,21 @@ class RunbookApp(App[int]):
     def on_session_event(self, event: Event) -> None:
         if self.main is not None and self.main.is_mounted:
             self.main.session_event(event)
+        if isinstance(event, (StepFinished, NodeEntered)):
+            self.catch_up_report()
+
+    @work(thread=True, group="report-catch-up", exit_on_error=False)
+    def catch_up_report(self) -> None:
+        """Clean each journal event for the report as the walk goes, off the UI thread, so the
+        preview (p) has only the fold and the layout left to do."""
+        if self._live_report is not None:
+            self._live_report.catch_up()
+            return
+        # the first time: also what p would do (imports, the template's compilation, Markdown
+        # tables and code blocks), so that the first preview costs what later ones do
+        from runbook.tui.screens.report import markdown_as_text
+
+        markdown_as_text(self.live_report().markdown(), 80)
 
     # ---- prompts the core awaits --------------------------------------------------------
     async def host_key_prompt(self, host: Host, fingerprint: str) -> str:
@@ -126,17 +144,26 @@ class RunbookApp(App[int]):
         return await future
 
     # ---- app-wide actions ---------------------------------------------------------------
-    def report_markdown(self) -> str:
-        from runbook import journal
-        from runbook.report import render_markdown
+    def live_report(self) -> LiveReport:
+        from runbook.report.live import LiveReport
 
-        events = read_journal(self.session.journal.path)
+        if self._live_report is None:
+            self._live_report = LiveReport(self.session.journal.path)
+        return self._live_report
+
+    def report_markdown(self) -> str:
+        """The report as exported now: the fold of the journal so far (safe to call in a thread)."""
+        from runbook import journal
+
+        live = self.live_report()
+        events = live.catch_up()
+        extra: list[dict[str, Any]] = []
         s = self.session
-        if s.finished and not any(e["type"] == "session-end" for e in events):
+        if s.finished and not any(e.get("type") == "session-end" for e in events):
             # the walk is over but the app still runs (the journal gets the real record on quit)
             reason = "conclusion reached" if s.status == "concluded" else s.unresolved_reason or ""
-            events.append({"type": "session-end", "ts": journal.utcnow(), "status": s.status, "reason": reason})
-        return render_markdown(events)
+            extra.append({"type": "session-end", "ts": journal.utcnow(), "status": s.status, "reason": reason})
+        return live.markdown(extra)
 
     def action_preview(self) -> None:
         """Open the preview (p again does nothing: Escape closes it); it renders in a thread."""

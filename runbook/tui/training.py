@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -330,7 +331,10 @@ class TrainingApp(RunbookApp):
         export_dir: str | Path | None = None,
         report_path: str | Path | None = None,
         trainee: str | None = None,
+        resume_events: list[dict[str, Any]] | None = None,
     ) -> None:
+        # the session is built fresh and resumed only once the training's gate is on it: resumed
+        # bare, the engine would branch on its own from the node the journal stopped at
         super().__init__(cfg, export_dir=export_dir, ask_incident=False)
         self.training = Training(self.session, reference)
         if cfg.scenario:
@@ -338,6 +342,11 @@ class TrainingApp(RunbookApp):
 
             serve_sweep(self.session, cfg.scenario, cfg.replay_speed)
         self.session.options.incident = {**cfg.incident}
+        if resume_events is not None:
+            self.training.restore(resume_events)
+            self.session.resume(resume_events)
+            self.resumed = True
+            trainee = trainee or self.training.trainee or None
         self.trainee = trainee
         self.report_path = Path(report_path) if report_path else None
         self.debrief: DebriefScreen | None = None
@@ -463,10 +472,15 @@ class TrainingApp(RunbookApp):
         return super().action_export()
 
 
-def run_training(cfg: RunConfig, reference: Reference, trainee: str | None = None) -> int:
-    """Run a training session; 0 when a diagnosis was committed, 1 otherwise."""
+def run_training(
+    cfg: RunConfig,
+    reference: Reference,
+    trainee: str | None = None,
+    resume_events: list[dict[str, Any]] | None = None,
+) -> int:
+    """Run a training session (or resume one); 0 when a diagnosis was committed, 1 otherwise."""
     try:
-        app = TrainingApp(cfg, reference, trainee=trainee)
+        app = TrainingApp(cfg, reference, trainee=trainee, resume_events=resume_events)
     except ValueError as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return 2

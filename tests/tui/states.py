@@ -169,6 +169,16 @@ async def drive_finding_detail(pilot: Any) -> None:
     await pilot.pause(0.3)
 
 
+async def drive_back_dialog(pilot: Any) -> None:
+    """A dialog open over the main screen (b: go back): its footer shows its own keys."""
+    from runbook.tui.screens.modals import ChooseScreen
+
+    await drive_finding(pilot)
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ChooseScreen))
+    await pilot.pause(0.2)
+
+
 async def drive_help(pilot: Any) -> None:
     await drive_finding(pilot)
     await pilot.press("question_mark")
@@ -184,6 +194,7 @@ STATES: dict[str, tuple[Callable[[], RunbookApp], Driver]] = {
     "conclusion": (lambda: lab_app("conclusion"), drive_conclusion),
     "report": (lambda: lab_app("report"), drive_report),
     "help": (lambda: lab_app("help"), drive_help),
+    "back-dialog": (lambda: lab_app("back-dialog"), drive_back_dialog),
     "result": (lambda: lab_app("result"), drive_result),
     "finding-detail": (lambda: lab_app("finding-detail"), drive_finding_detail),
 }

@@ -38,6 +38,13 @@ def test_80x24_snapshot(state: str, snap_compare) -> None:  # type: ignore[no-un
         assert snap_compare(make(), terminal_size=(80, 24), run_before=drive)
 
 
+def test_dialog_footer_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """With a dialog open the footer shows the dialog's keys (Choose, Close), not Run or Skip."""
+    make, drive = STATES["back-dialog"]
+    with frozen():
+        assert snap_compare(make(), terminal_size=SIZE, run_before=drive)
+
+
 def test_the_playbook_is_the_one_the_snapshots_were_recorded_with() -> None:
     """The lab scenario and the snapshots replay the real playbook: when it changes, they
     must be re-recorded (and this hash updated), or the snapshots fail without saying why."""

@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Input, RichLog
 
 from runbook.journal import read_journal
+from runbook.report import render_markdown
 from runbook.tui.app import RunbookApp
 from runbook.tui.screens import modals
 from runbook.tui.screens.conclusion import ConclusionScreen
@@ -258,6 +259,16 @@ async def test_preview_is_idempotent_and_renders_off_the_ui_thread(tmp_path: Pat
         await wait_for(pilot, lambda: screen.complete)
         assert "# " in screen.markdown and "Appendix" in screen.markdown
         assert screen.shown_after is not None
+        await pilot.press("p")  # and again once it is complete
+        await pilot.pause()
+        assert app.screen is screen and screen.complete
+        # the body and the appendix are laid out apart (the body shows first), both on screen
+        body = str(screen.query_one("#report-text").render())
+        appendix = str(screen.query_one("#report-appendix").render())
+        assert "Appendix" not in body and "Appendix" in appendix
+        # what the preview shows is the report as a re-render of the journal gives it
+        events = read_journal(app.session.journal.path)
+        assert screen.markdown == render_markdown(events)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ReportScreen)

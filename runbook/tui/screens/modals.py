@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from runbook.engine import Finding, Observation, PlannedStep
@@ -43,6 +43,12 @@ class Dialog(ModalScreen[Any]):
     Dialog Input { margin-top: 1; }
     """
     title_text = ""
+
+    def on_mount(self) -> None:
+        # The dialog's own footer covers the main screen's: the keys shown are the ones that act
+        # now (a modal's bindings stop at the modal, so the app's and the main screen's are left out).
+        # Textual calls this for every subclass too, after the subclass's own on_mount.
+        self.mount(Footer(show_command_palette=False, compact=True))
 
     def dismiss(self, result: Any = None) -> Any:
         self.app.dialog_closed_at = time.monotonic()  # type: ignore[attr-defined]
@@ -132,6 +138,12 @@ class MutatingScreen(YesNoDialog):
                 yield Button("Run it (y)", id="yes", variant="error")
 
 
+class ChoiceList(OptionList):
+    """An option list whose Enter is in the dialog's footer (OptionList hides it)."""
+
+    BINDINGS = [Binding("enter", "select", "Choose")]
+
+
 class QuestionScreen(Dialog):
     """A question node: pick an answer (number keys or arrows and Enter)."""
 
@@ -144,7 +156,7 @@ class QuestionScreen(Dialog):
             yield Label(self.prompt, classes="dialog-title")
             if self.why:
                 yield Static(Text(self.why, style="dim"), classes="dialog-body")
-            yield OptionList(
+            yield ChoiceList(
                 *[
                     Option(f"{i}. {label}" + ("  (default)" if value == self.default else ""), id=value)
                     for i, (value, label) in enumerate(self.choices, 1)
@@ -182,7 +194,7 @@ class ChooseScreen(Dialog):
             yield Label(self.title_text, classes="dialog-title")
             if self.help:
                 yield Static(Text(self.help, style="dim"))
-            yield OptionList(*[Option(label, id=key) for key, label in self.options], id="options")
+            yield ChoiceList(*[Option(label, id=key) for key, label in self.options], id="options")
             if self.reason is not None:
                 yield Input(value=self.reason, placeholder="Why? (recorded in the journal and the report)", id="reason")
 

@@ -7,6 +7,7 @@ terminal text), so the screen opens at once with a progress line and never block
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static
+from textual.widgets import Footer, Header, Static
 
 
 def markdown_as_text(markdown: str, width: int) -> Text:
@@ -57,15 +58,19 @@ class ReportScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        # a line of text, not a LoadingIndicator: its animation repaints on the UI thread and
+        # takes the interpreter from the thread that lays the report out
         yield Static("Rendering the report…", id="report-progress")
-        yield LoadingIndicator(id="report-loading")
         with VerticalScroll(id="report"):
             yield Static(id="report-text")
+            yield Static(id="report-appendix")
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "report preview"
-        self.query_one("#report").display = False
+        # focused now, not when the text comes: a focus change then would recompose the footer
+        # in the very frame that first shows the report
+        self.query_one("#report").focus()
         self.render_report(max(40, self.app.size.width - 4))
 
     @work(thread=True, exclusive=True, group="report")
@@ -73,22 +78,23 @@ class ReportScreen(Screen[None]):
         """The main body first (what a reader looks at), then the appendix below it."""
         markdown = self.source() if callable(self.source) else self.source
         body, marker, appendix = markdown.partition(APPENDIX)
-        text = markdown_as_text(body, width)
-        self.app.call_from_thread(self.show, markdown, text, bool(marker))
+        self.app.call_from_thread(self.show, markdown, "#report-text", markdown_as_text(body, width), bool(marker))
         if marker:
-            text.append_text(markdown_as_text(marker.lstrip("\n") + appendix, width))
-            self.app.call_from_thread(self.show, markdown, text, False)
+            # the body is painted before the appendix takes the interpreter (a thread laying out
+            # Markdown would otherwise delay that first frame till both were done)
+            painted = threading.Event()
+            self.app.call_from_thread(self.call_after_refresh, painted.set)
+            painted.wait(timeout=1.0)  # bounded: a screen closed meanwhile never refreshes
+            text = markdown_as_text(marker.lstrip("\n") + appendix, width)
+            self.app.call_from_thread(self.show, markdown, "#report-appendix", text, False)
 
-    def show(self, markdown: str, text: Text, more: bool) -> None:
+    def show(self, markdown: str, target: str, text: Text, more: bool) -> None:
+        """One part of the report on screen (the body, then the appendix below it, untouched)."""
         self.markdown = markdown
-        self.query_one("#report-text", Static).update(text)
-        self.query_one("#report-loading").display = False
+        self.query_one(target, Static).update(text)
         progress = self.query_one("#report-progress", Static)
         progress.display = more
         progress.update("Rendering the appendix (every step)…")
-        scroll = self.query_one("#report")
-        if not scroll.display:
-            scroll.display = True
-            scroll.focus()
+        if self.shown_after is None:
             self.shown_after = time.perf_counter() - self.opened_at
         self.complete = not more
