@@ -1,14 +1,12 @@
 """What the TUI shows of step output goes through the same redaction as every export (issue 24
-item 8). The wiring lives in runbook/tui/, which another branch owns: until it calls
-`runbook.safety.clean` on output, findings and errors, this test is a strict xfail."""
+item 8): the Output panel, the findings table, the step result and the finding detail call
+`runbook.safety.clean`; only the private journal keeps the secret."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from pathlib import Path
-
-import pytest
 
 from runbook.tui.app import RunbookApp
 
@@ -30,7 +28,6 @@ def _scenario_with_a_secret(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="runbook/tui does not call safety.clean yet (owned by the TUI branch)")
 async def test_step_output_on_screen_is_redacted(tmp_path: Path) -> None:
     cfg = dataclasses.replace(
         local_replay_config(tmp_path / "j.jsonl"), scenario=str(_scenario_with_a_secret(tmp_path))

@@ -16,6 +16,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from runbook.engine import Finding, Observation, PlannedStep
+from runbook.safety import clean
 
 #: keys pressed this soon after a dialog closed were typed into it, not meant for the screen behind
 TYPE_AHEAD_S = 0.1
@@ -294,7 +295,7 @@ class FindingScreen(Dialog):
         text.append(f"{f.severity}", style=style)
         text.append(f"  {f.host or '-'}  ·  node {f.node}  ·  check {f.check or '-'}  ·  {f.id}\n\n", style="dim")
         text.append("Evidence\n", style="bold")
-        evidence = [line for line in (f.evidence or "").splitlines() if line.strip()]
+        evidence = [line for line in clean(f.evidence or "").splitlines() if line.strip()]
         for line in evidence or ["(no evidence line recorded)"]:
             text.append(f"  {line}\n")
         if obs is None:
@@ -302,16 +303,16 @@ class FindingScreen(Dialog):
             return text
         text.append("\nCommand", style="bold")
         text.append(f"  ({obs.host}, step {obs.step_id})\n", style="dim")
-        text.append(f"  $ {obs.command}\n")
+        text.append(f"  $ {clean(obs.command)}\n")
         status = (
-            f"{obs.error['kind']}: {obs.error['message']}"
+            f"{obs.error['kind']}: {clean(obs.error['message'])}"
             if obs.error
             else "timed out"
             if obs.timed_out
             else f"exit {obs.exit_status}"
         )
         text.append(f"  {status} · {obs.duration_s:.2f} s\n", style="dim")
-        output = obs.stdout + (("\n" + obs.stderr) if obs.stderr else "")
+        output = clean(obs.stdout + (("\n" + obs.stderr) if obs.stderr else ""))
         lines = output.splitlines()
         marks = {line.strip() for line in evidence}
         text.append(f"\nOutput ({len(lines)} lines; ▶ marks the evidence)\n", style="bold")

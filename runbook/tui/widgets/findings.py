@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from runbook.engine import Finding
+from runbook.safety import clean
 from runbook.tui.model import severity_rank
 
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "dim"}
@@ -41,11 +42,11 @@ class FindingsTable(DataTable[Text | str]):
         for f in rows:
             gone = (f.node, f.id) in dismissed
             style = "strike dim" if gone else SEVERITY_STYLES.get(f.severity, "")
-            evidence = " ⏎ ".join(line.strip() for line in (f.evidence or "").splitlines() if line.strip())
+            evidence = " ⏎ ".join(line.strip() for line in clean(f.evidence or "").splitlines() if line.strip())
             self.add_row(
                 Text("overridden" if gone else f.severity, style=style),
                 f.host or "-",
-                Text(f.title, style="strike" if gone else ""),
+                Text(clean(f.title), style="strike" if gone else ""),
                 Text(evidence[:160] + ("…" if len(evidence) > 160 else ""), style="dim"),
                 Text(f.node, style="dim"),
             )

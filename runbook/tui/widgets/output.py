@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog
 
+from runbook.safety import clean
+
 #: characters kept per step for the live view (the journal keeps the whole output)
 MAX_CHARS = 200_000
 #: lines of one step drawn in the panel; the finding detail and the report show the rest
@@ -151,9 +153,10 @@ class OutputView(Vertical):
             block = self.blocks[step_id]
             out.append(f"━━ {block.title}", style=block.style)
             if block.command:
-                out.append(f"   $ {block.command}", style="dim")
+                out.append(f"   $ {clean(block.command)}", style="dim")
             out.append("\n")
-            lines = block.text().splitlines()
+            # the whole block at once: a key block that arrived in pieces is redacted as one
+            lines = clean(block.text()).splitlines()
             if len(lines) > MAX_LINES:
                 out.append(f"… {len(lines) - MAX_LINES} earlier lines (the finding detail and the report have them)\n")
                 lines = lines[-MAX_LINES:]
@@ -208,7 +211,7 @@ class OutputView(Vertical):
             if rest:
                 self._partial[step_id] = rest
             if whole:
-                out.append(whole + "\n")
+                out.append(clean(whole) + "\n")
         if out:
             out.right_crop(1)
             lines = out.split("\n")

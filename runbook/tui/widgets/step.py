@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from runbook.engine import Finding, PlannedStep
 from runbook.playbook.model import Node
+from runbook.safety import clean
 
 STATUS_STYLES = {
     "ok": ("✓", "green"),
@@ -107,7 +108,7 @@ class StepPanel(VerticalScroll):
             style = {"critical": "bold red", "warning": "yellow"}.get(f.severity, "dim")
             body.append(f"● {f.severity:<8} ", style=style)
             body.append(f"{f.host or '-'}: ", style="bold")
-            body.append(f"{f.title}\n")
+            body.append(f"{clean(f.title)}\n")
         if rows and not findings:
             body.append("Nothing wrong was found by this step.\n", style="green")
         if rows:
