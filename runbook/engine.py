@@ -15,7 +15,7 @@ from typing import Any
 from runbook.inventory import LOCAL, Host, Inventory
 from runbook.parsers.process import CURL_WRITE_OUT
 from runbook.playbook.expr import ExprError, MissingVar, evaluate, expression_names, render_template, render_text
-from runbook.playbook.model import CheckSpec, FindingRule, Node, Playbook
+from runbook.playbook.model import CheckSpec, Conclusion, FindingRule, Node, Playbook
 from runbook.safety import shell_quote
 
 #: gap reasons that mean nothing at all could be run on the host (the connection failed)
@@ -173,6 +173,19 @@ class RunState:
 
 
 @dataclass
+class CauseScore:
+    """How one cause of a weigh node scored."""
+
+    goto: str
+    cause: str
+    score: float
+    support: dict[str, float]
+    against: dict[str, float]
+    #: False when no symptom this cause could explain was found (it is not weighed)
+    explains: bool
+
+
+@dataclass
 class Outcome:
     findings: list[Finding]
     next: str | None
@@ -180,6 +193,8 @@ class Outcome:
     #: findings the chosen branch relied on (their hosts are the hosts involved)
     cited: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: a weigh node's scores (runbook.engine.Engine.weigh), journaled as a `weighed` event
+    weighing: dict[str, Any] | None = None
 
 
 class ObsGroup(list):
@@ -409,13 +424,70 @@ class Engine:
                 if f.id in ctx and isinstance(ctx[f.id], list) and f.to_event() not in ctx[f.id]:
                     ctx[f.id] = [*ctx[f.id], f.to_event()]
         base.findings += new
+        weighing = self.weigh(node_id, base) if node.weigh else None
         nxt, reason, cited = self.choose_branch(node_id, base, problems)
-        return Outcome(findings=new, next=nxt, reason=reason, cited=cited, problems=problems)
+        return Outcome(findings=new, next=nxt, reason=reason, cited=cited, problems=problems, weighing=weighing)
+
+    def weigh(self, node_id: str, state: RunState) -> dict[str, Any]:
+        """Score every cause of a weigh node: the weights of its active supporting findings
+        minus those of the active findings that rule it out, for the causes that explain a
+        symptom that was found. The best wins when it has enough support and leads the
+        runner-up by the margin; a closer race is a tie (inconclusive), not a guess."""
+        spec = self.node(node_id).weigh
+        assert spec is not None
+        active: dict[str, list[Finding]] = {}
+        for f in state.active_findings():
+            active.setdefault(f.id, []).append(f)
+        scores: list[CauseScore] = []
+        for cand in spec.candidates:
+            support = {fid: w for fid, w in cand.support.items() if fid in active}
+            against = {fid: w for fid, w in cand.against.items() if fid in active}
+            scores.append(
+                CauseScore(
+                    goto=cand.goto,
+                    cause=_cause(self.node(cand.goto).conclusion, cand.goto),
+                    score=round(sum(support.values()) - sum(against.values()), 3),
+                    support=support,
+                    against=against,
+                    explains=not cand.explains or any(e in active for e in cand.explains),
+                )
+            )
+        ranked = sorted((x for x in scores if x.explains), key=lambda x: -x.score)
+        best = ranked[0] if ranked else None
+        runner = ranked[1] if len(ranked) > 1 and ranked[1].score > 0 else None
+        chosen: str | None
+        if best is None or best.score < spec.min_support:
+            verdict, chosen = "weak", spec.otherwise
+            reason = "no cause that explains the symptom has enough support"
+        elif runner is not None and best.score - runner.score < spec.margin:
+            verdict, chosen = "tie", None
+            reason = (
+                f"{best.cause} ({best.score:g}) and {runner.cause} ({runner.score:g}) are equally "
+                f"supported: the evidence does not tell them apart"
+            )
+        else:
+            verdict, chosen = "chosen", best.goto
+            reason = f"{best.cause} is best supported ({best.score:g}: {', '.join(best.support)})" + (
+                f"; runner-up {runner.cause} ({runner.score:g})" if runner else ""
+            )
+        return {
+            "node": node_id,
+            "verdict": verdict,
+            "chosen": chosen,
+            "runner_up": runner.goto if runner else None,
+            "reason": reason,
+            "scores": [asdict(x) for x in scores],
+            "cited": [f.id for f in state.active_findings() if best and f.id in best.support],
+        }
 
     def choose_branch(
         self, node_id: str, state: RunState, problems: list[str] | None = None
     ) -> tuple[str | None, str, list[Finding]]:
         node = self.node(node_id)
+        if node.weigh is not None:
+            w = self.weigh(node_id, state)
+            cited = [f for f in state.active_findings() if f.id in set(w["cited"])]
+            return w["chosen"], w["reason"], cited if w["verdict"] == "chosen" else []
         ctx = self.expr_context(state)
         for branch in node.next:
             if branch.when is None:
@@ -577,6 +649,10 @@ class Engine:
             "prevention": list(c.prevention),
             "findings": [f.id for f in cited],
         }
+
+
+def _cause(conclusion: Conclusion | None, node_id: str) -> str:
+    return conclusion.cause if conclusion else node_id
 
 
 def _curl_request(request: dict[str, Any]) -> list[str]:

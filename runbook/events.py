@@ -341,6 +341,23 @@ class Inconclusive(Event):
     missing: list[dict[str, Any]] = field(default_factory=list)
 
 
+@event(
+    "weighed",
+    "a weigh node scored its causes: each cause's score, supporting and ruling-out findings; the "
+    "verdict (chosen, tie, weak), the chosen node and the runner-up",
+)
+@dataclass(frozen=True, kw_only=True)
+class Weighed(Event):
+    node: str = ""
+    verdict: str = ""
+    chosen: str | None = None
+    runner_up: str | None = None
+    reason: str = ""
+    #: [{goto, cause, score, support: {finding: weight}, against: {...}, explains}]
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+
+
 @event("finding", "a rule fired on a step's result")
 @dataclass(frozen=True, kw_only=True)
 class FindingRecorded(Event):
@@ -458,6 +475,10 @@ class Concluded(Event):
     remediation: list[str] = field(default_factory=list)
     prevention: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    #: from a weigh node: the findings that supported this cause, with their weights
+    support: dict[str, float] = field(default_factory=dict)
+    #: the cause that came second, its score, and the findings that made it lose
+    runner_up: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The conclusion without the journal's bookkeeping (type, ts, v)."""

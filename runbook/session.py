@@ -53,6 +53,7 @@ from runbook.events import (
     Summary,
     Unresolved,
     WarningRecorded,
+    Weighed,
     WentBack,
 )
 from runbook.follow import FollowResult, follow
@@ -280,7 +281,7 @@ class Session:
                     )
                 )
             else:
-                self.log(Concluded(**self.engine.conclusion(node_id, cited)))
+                self.log(Concluded(**self.engine.conclusion(node_id, cited), **self._weighed_for(node_id)))
         elif node.unresolved and not self.walk.gaps:
             self.log(Unresolved(node=node_id, reason=node.unresolved.strip()))
         elif node.unresolved or node.inconclusive:
@@ -383,6 +384,24 @@ class Session:
                     self._gap(gap)
         return obs
 
+    def _weighed_for(self, node_id: str) -> dict[str, Any]:
+        """The support of a weighed conclusion, and the runner-up with why it lost."""
+        w = self.walk.weighing
+        if w is None or w.chosen != node_id:
+            return {}
+        by_goto = {s["goto"]: s for s in w.scores}
+        support = dict(by_goto[node_id]["support"]) if node_id in by_goto else {}
+        runner = by_goto.get(w.runner_up or "")
+        if runner is None:
+            return {"support": support}
+        lost = f"scored {runner['score']:g} against {by_goto[node_id]['score']:g}"
+        if runner["against"]:
+            lost += f"; ruled out by {', '.join(runner['against'])}"
+        return {
+            "support": support,
+            "runner_up": {"node": runner["goto"], "cause": runner["cause"], "score": runner["score"], "why_lost": lost},
+        }
+
     def _gap(self, gap: Gap) -> None:
         """Journal a gap; a changed host key is also a security finding, once per host."""
         first_change = gap.reason == "host-key-changed" and gap.host not in self.walk.blocked_hosts
@@ -465,6 +484,11 @@ class Session:
             self.log(RuleProblem(node=node_id, message=problem))
         for summary in fanout_summaries(self.engine.node(node_id), mine, outcome.findings):
             self.log(Summary(node=node_id, **summary))
+        if outcome.weighing is not None:
+            self.log(Weighed(**outcome.weighing))
+            if outcome.weighing["verdict"] == "tie":
+                self.log(Inconclusive(node=node_id, reason=outcome.reason, missing=[]))
+                return
         self._go(node_id, outcome.next, outcome.reason, outcome.cited)
 
     def _go(self, from_node: str, to_node: str | None, reason: str, cited: list[Finding]) -> None:

@@ -44,6 +44,7 @@ from runbook.events import (
     TrainingStarted,
     UnknownEvent,
     Unresolved,
+    Weighed,
     WentBack,
 )
 
@@ -104,6 +105,8 @@ class WalkState:
     blocked_hosts: Mapping[str, str] = field(default_factory=dict)
     #: why the walk ended inconclusive (what could not be seen)
     inconclusive: Inconclusive | None = None
+    #: the last weighing of causes on the path
+    weighing: Weighed | None = None
     #: question key -> (node, value), on the path
     answers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: ids of the findings the last branch relied on
@@ -176,6 +179,7 @@ def _truncate(state: WalkState, keep: tuple[str, ...]) -> WalkState:
         findings=tuple(f for f in state.findings if f.node in kept),
         gaps=tuple(g for g in state.gaps if g.node in kept),
         inconclusive=None,
+        weighing=state.weighing if state.weighing and state.weighing.node in kept else None,
         set_aside=state.set_aside + tuple(f for f in state.findings if f.node not in kept),
         answers={k: a for k, a in state.answers.items() if a[0] in kept},
         skipped=state.skipped & kept,
@@ -263,6 +267,8 @@ def apply(state: WalkState, e: Event) -> WalkState:
         if g.reason == "host-key-changed" and g.host not in blocked:
             blocked = {**blocked, g.host: g.message or "its host key changed"}
         return r(state, gaps=(*state.gaps, g), all_gaps=(*state.all_gaps, g), blocked_hosts=blocked)
+    if isinstance(e, Weighed):
+        return r(state, weighing=e)
     if isinstance(e, Inconclusive):
         return r(state, status=Status.INCONCLUSIVE, inconclusive=e, unresolved_reason=e.reason)
     if isinstance(e, Branched):

@@ -253,3 +253,43 @@ def test_unhealthy_backend_and_gateway_limits_conclude(pb502) -> None:
         engine.choose_branch("diagnose", state("gw_502", "backend_loopback_only", "log_refused"))[0]
         == "cause-backend-not-listening"
     )
+
+
+def _active(pb502, ids: list[str]) -> RunState:
+    from runbook.engine import Finding
+
+    return RunState(findings=[Finding(id=i, node="diagnose", severity="critical", title=i, host="app1") for i in ids])
+
+
+def test_every_weighed_cause_names_a_finding_that_rules_it_out(pb502) -> None:
+    """Weighing, not first match: each cause is chosen on its support, and a finding that
+    rules it out lowers its score (and, when enough, loses it the conclusion)."""
+    engine = Engine(pb502, inventory())
+    spec = pb502.nodes["diagnose"].weigh
+    for cand in spec.candidates:
+        assert cand.against, f"{cand.goto} names no finding that rules it out"
+        symptom = ["gw_502"] if cand.explains else []
+        strongest = max(cand.support, key=lambda k: cand.support[k])
+        chosen = engine.weigh("diagnose", _active(pb502, [*symptom, strongest]))
+        assert chosen["verdict"] == "chosen" and chosen["chosen"] == cand.goto, chosen["reason"]
+        score = next(s for s in chosen["scores"] if s["goto"] == cand.goto)["score"]
+        ruled = engine.weigh("diagnose", _active(pb502, [*symptom, strongest, *cand.against]))
+        lowered = next(s for s in ruled["scores"] if s["goto"] == cand.goto)
+        assert lowered["score"] < score and set(lowered["against"]) == set(cand.against)
+
+
+def test_a_cause_that_explains_no_symptom_is_not_concluded(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    # the site answers well; a configuration oddity explains nothing: no fault found
+    w = engine.weigh("diagnose", _active(pb502, ["gw_ok", "load_clean", "config_target_unknown"]))
+    assert w["chosen"] == "cause-no-fault"
+    misconfig = next(s for s in w["scores"] if s["goto"] == "cause-gateway-misconfigured")
+    assert misconfig["explains"] is False
+
+
+def test_a_close_race_is_a_tie_not_a_guess(pb502) -> None:
+    engine = Engine(pb502, inventory())
+    w = engine.weigh("diagnose", _active(pb502, ["gw_502", "log_invalid_header", "log_unresolved"]))
+    assert w["verdict"] == "tie" and w["chosen"] is None and "equally" in w["reason"]
+    w = engine.weigh("diagnose", _active(pb502, ["gw_502", "log_connect_timeout"]))
+    assert w["verdict"] == "weak" and w["chosen"] == "unexplained"

@@ -96,6 +96,8 @@ def load_playbook(ref: str | Path) -> Playbook:
 
 def _successors(node: Node) -> list[str]:
     targets = [b.goto for b in node.next]
+    if node.weigh:
+        targets += [c.goto for c in node.weigh.candidates] + [node.weigh.otherwise]
     if node.question:
         targets += [c.goto for c in node.question.choices if c.goto]
     return targets
@@ -213,6 +215,19 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
                     pass
 
     for node_id, node in pb.nodes.items():
+        if node.weigh:
+            wloc = ("nodes", node_id, "weigh")
+            if node.weigh.otherwise not in pb.nodes:
+                err((*wloc, "otherwise"), f"otherwise leads to missing node {node.weigh.otherwise!r}")
+            for i, cand in enumerate(node.weigh.candidates):
+                candloc: tuple[str | int, ...] = (*wloc, "candidates", i)
+                target = pb.nodes.get(cand.goto)
+                if target is None or target.conclusion is None:
+                    err((*candloc, "goto"), f"candidate {cand.goto!r} is not a conclusion node")
+                for part in ("support", "against", "explains"):
+                    for name in getattr(cand, part):
+                        if name not in finding_ids:
+                            err((*candloc, part), f"{part} names {name!r}, which no finding rule records")
         if node.conclusion and not node.needs:
             err(
                 ("nodes", node_id, "conclusion"),

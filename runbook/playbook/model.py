@@ -169,6 +169,31 @@ class Need(Strict):
         return self.name if self.hosts == "all" else f"{self.name}@{self.hosts}"
 
 
+class Candidate(Strict):
+    """One cause a `weigh` node considers: the findings that support it and rule it out."""
+
+    #: the conclusion node of this cause
+    goto: str
+    #: finding id -> weight, added when the finding is active
+    support: dict[str, float] = Field(min_length=1)
+    #: finding id -> weight, taken away when the finding is active
+    against: dict[str, float] = Field(default_factory=dict)
+    #: symptom findings this cause can explain: it is weighed only when one of them was found
+    explains: list[str] = Field(default_factory=list)
+
+
+class Weigh(Strict):
+    """Weighing, not first match: the best-supported cause that explains the symptom wins."""
+
+    candidates: list[Candidate] = Field(min_length=1)
+    #: the least score a cause needs to be concluded
+    min_support: float = Field(default=1.0, gt=0)
+    #: how far the best must lead the runner-up; closer is a tie, and a tie is inconclusive
+    margin: float = Field(default=1.0, ge=0)
+    #: where the walk goes when no cause is supported (an unresolved node)
+    otherwise: str
+
+
 class Node(Strict):
     title: str = ""
     why: str = ""
@@ -183,6 +208,8 @@ class Node(Strict):
     inconclusive: str | None = None
     #: a conclusion is reached only when all of these were seen (else: inconclusive)
     needs: list[Need] = Field(default_factory=list)
+    #: a decision by weighing the causes (instead of `next`)
+    weigh: Weigh | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Node:
@@ -195,6 +222,9 @@ class Node(Strict):
         if self.conclusion or self.unresolved or self.inconclusive:
             if self.next or self.checks or self.question:
                 raise ValueError("a conclusion, unresolved or inconclusive node has no checks, question or next")
+        elif self.weigh is not None:
+            if self.next or self.checks or self.question:
+                raise ValueError("a weigh node decides by weighing: no checks, question or next")
         elif self.question is None and not self.next:
             raise ValueError("a node needs `next` branches (or a question, conclusion, unresolved)")
         if self.next and self.next[-1].when is not None and self.question is None:

@@ -196,6 +196,8 @@ def build_result(events: list[dict[str, Any]]) -> dict[str, Any]:
             "remediation": _as_list(conclusion.get("remediation")),
             "prevention": _as_list(conclusion.get("prevention")),
             "findings": _as_list(conclusion.get("findings")),
+            "support": conclusion.get("support") or {},
+            "runner_up": conclusion.get("runner_up"),
         },
         "findings": [
             {
@@ -659,6 +661,7 @@ def build_view(events: list[dict[str, Any]], *, scrubbed: bool = False) -> dict[
             "node": ctx.node(conclusion.get("node")),
             "hosts": sorted(implicated),
             "findings": [titles.get(i, i) for i in _as_list(conclusion.get("findings"))],
+            "runner_up": conclusion.get("runner_up") if isinstance(conclusion.get("runner_up"), dict) else None,
         }
     start_dt = _parse_ts(start.get("ts")) or first
     concl_dt = _parse_ts(conclusion.get("ts")) if conclusion else None

@@ -38,6 +38,9 @@ def conclusion_markdown(
             lines += ["", "**Hosts:** " + ", ".join(f"`{h}`" for h in conclusion["hosts"])]
         if conclusion.get("summary"):
             lines += ["", conclusion["summary"]]
+        runner = conclusion.get("runner_up")
+        if isinstance(runner, dict):
+            lines += ["", f"**Runner-up:** `{runner.get('cause')}`, which {runner.get('why_lost')}."]
         cited = [f for f in findings if f.id in set(conclusion.get("findings") or [])]
         lines += ["", "## Evidence", ""]
         for f in cited or [f for f in findings if f.severity != "info"][:8]:
