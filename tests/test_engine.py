@@ -181,16 +181,43 @@ def test_foreach_expands_over_earlier_results(pb502) -> None:
     assert [s.request["port"] for s in reach] == [8080, 8081]
 
 
+def _upstream_dns(pb502, inv: Inventory, targets: list[dict], answers: dict[str, list[str]]) -> list:
+    engine = Engine(pb502, inv)
+    config = obs("gateway-config", "nginx_config", "gw1", exit_status=0, data={"targets": targets})
+    resolved = [
+        Observation(
+            step_id=f"r-{name}", node="upstream-dns", check="resolve_upstream", host="gw1", command="getent",
+            kind="dns", item=name, exit_status=0, data={"answers": addrs, "rcode": "NOERROR"},
+        )
+        for name, addrs in answers.items()
+    ]  # fmt: skip
+    return engine.evaluate("upstream-dns", RunState(observations=[config]), resolved).findings
+
+
 def test_target_not_in_inventory_is_a_gateway_finding(pb502) -> None:
-    engine = Engine(pb502, inventory())
     targets = [{"host": "app1.lab.internal", "port": 8081, "name_based": True}]
-    outcome = engine.evaluate(
-        "gateway-config",
-        RunState(),
-        [obs("gateway-config", "nginx_config", "gw1", exit_status=0, data={"targets": targets})],
-    )
-    unknown = [f for f in outcome.findings if f.id == "config_target_unknown"]
+    found = _upstream_dns(pb502, inventory(), targets, {"app1.lab.internal": ["198.18.0.3"]})
+    unknown = [f for f in found if f.id == "config_target_unknown"]
     assert unknown and unknown[0].host == "gw1" and "8081" in unknown[0].evidence
+    assert unknown[0].severity == "warning"  # an oddity; only weighing makes it a cause
+
+
+def test_names_in_the_config_match_addresses_in_the_inventory_by_resolving(pb502) -> None:
+    """`app1.internal:8080` and `198.18.0.3:8080` are one backend when the name resolves there
+    from the gateway; the inventory lists addresses only (no hostname vars)."""
+    bare = inventory()
+    for h in bare.hosts.values():
+        h.vars.pop("hostname", None)
+    targets = [
+        {"host": "app1.internal", "port": 8080, "name_based": True},
+        {"host": "app2.internal", "port": 8080, "name_based": True},
+    ]
+    answers = {"app1.internal": ["198.18.0.3"], "app2.internal": ["198.18.0.4"]}
+    assert not [f for f in _upstream_dns(pb502, bare, targets, answers) if f.id == "config_target_unknown"]
+    # the same name pointing elsewhere is not the inventory's backend
+    answers["app2.internal"] = ["198.18.0.99"]
+    unknown = [f for f in _upstream_dns(pb502, bare, targets, answers) if f.id == "config_target_unknown"]
+    assert unknown and "app2.internal:8080" in unknown[0].evidence and "app1.internal" not in unknown[0].evidence
 
 
 def test_unsafe_tcp_target_is_refused(pb502) -> None:

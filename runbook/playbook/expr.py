@@ -113,10 +113,23 @@ def _lines_of(data: Any, *kinds: str) -> str:
     return "\n".join(str(latest[k]) for k in kinds if k in latest)
 
 
-def _not_in_inventory(targets: Any, endpoints: Any) -> list[Any]:
-    """Proxy targets whose host:port is not an endpoint the inventory knows."""
+def _not_in_inventory(targets: Any, endpoints: Any, resolved: Any = None) -> list[Any]:
+    """Proxy targets whose host:port is not an endpoint the inventory knows. Names are compared
+    by what they resolve to (`resolved`: the results of resolving them from the gateway), so
+    `app1.internal:8080` and `198.18.0.3:8080` are one backend when the name points there."""
     known = {str(e) for e in endpoints or []}
-    return [t for t in targets or [] if isinstance(t, Mapping) and f"{t.get('host')}:{t.get('port')}" not in known]
+    answers: dict[str, list[str]] = {}
+    for r in resolved or []:
+        if isinstance(r, Mapping) and isinstance(r.get("data"), Mapping):
+            answers.setdefault(str(r.get("item")), []).extend(str(a) for a in r["data"].get("answers") or [])
+    out = []
+    for t in targets or []:
+        if not isinstance(t, Mapping):
+            continue
+        names = [str(t.get("host")), *answers.get(str(t.get("host")), [])]
+        if not any(f"{n}:{t.get('port')}" in known for n in names):
+            out.append(t)
+    return out
 
 
 def _fw_blocking(parsed: Any, port: Any = None, address: Any = None) -> list[str]:
