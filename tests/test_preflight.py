@@ -25,6 +25,7 @@ nodes:
     next:
       - goto: end-ok
   end-ok:
+    needs: [hello]
     conclusion: {cause: no-fault-found, title: All good}
 """
 

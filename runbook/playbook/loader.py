@@ -228,7 +228,7 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
                     for name in getattr(cand, part):
                         if name not in finding_ids:
                             err((*candloc, part), f"{part} names {name!r}, which no finding rule records")
-        if node.conclusion and not node.needs:
+        if node.conclusion and "needs" not in node.model_fields_set:  # `needs: []` says "rests on nothing"
             err(
                 ("nodes", node_id, "conclusion"),
                 "a conclusion declares what it `needs:` (the checks or findings it rests on), "

@@ -186,7 +186,7 @@ def _chain(length: int, close_cycle: bool = False) -> str:
     for i in range(length):
         goto = "n0" if close_cycle and i == length - 1 else f"n{i + 1}"
         lines += [f"  n{i}:", f"    title: node {i}", "    next:", f"      - goto: {goto}"]
-    lines += [f"  n{length}:", "    conclusion: {cause: no-fault-found, title: ok}"]
+    lines += [f"  n{length}:", "    needs: []", "    conclusion: {cause: no-fault-found, title: ok}"]
     return "\n".join(lines) + "\n"
 
 

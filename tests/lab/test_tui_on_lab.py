@@ -31,11 +31,16 @@ async def test_unknown_host_keys_are_asked_for_then_recorded(lab: Lab, tmp_path:
     app = RunbookApp(cfg, export_dir=tmp_path, ask_incident=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("r")  # symptom: from the runner, no ssh
-        for _ in range(200):
-            if app.session.current != "symptom" and app.session.status != "running":
+        await pilot.press("r")  # symptom from the runner; meanwhile the gateway's login is tried
+        asked_gateway = 0
+        for _ in range(400):
+            if isinstance(app.screen, HostKeyScreen):
+                asked_gateway += 1
+                await pilot.press("r")  # trust and record
+            elif app.session.current != "symptom" and app.session.status != "running":
                 break
             await pilot.pause(0.05)
+        assert asked_gateway == 1  # gw1, asked while the first node runs
         await pilot.pause(0.3)
         await pilot.press("enter")  # on from symptom's result, which stays on screen until then
         await pilot.pause(0.3)
@@ -50,7 +55,7 @@ async def test_unknown_host_keys_are_asked_for_then_recorded(lab: Lab, tmp_path:
             await pilot.pause(0.05)
         assert asked >= 2
     decisions = [(e["host"], e["decision"]) for e in read_journal(tmp_path / "j.jsonl") if e["type"] == "host-key"]
-    assert {h for h, _ in decisions} >= {"app1", "app2"}
+    assert {h for h, _ in decisions} >= {"gw1", "app1", "app2"}
     assert all(d == "trust-recorded" for _, d in decisions)
     recorded = known_hosts.read_text()
     assert "198.18.0.3" in recorded or "|1|" in recorded
