@@ -27,6 +27,7 @@ SHOTS: dict[str, tuple[str, tuple[int, int], str]] = {
     "finding": ("finding", (160, 48), "textual-dark"),
     "question": ("question", (160, 48), "textual-dark"),
     "conclusion": ("conclusion", (160, 48), "textual-dark"),
+    "inconclusive": ("inconclusive", (160, 48), "textual-dark"),
     "report": ("report", (160, 48), "textual-dark"),
     "help": ("help", (160, 48), "textual-dark"),
     "result": ("result", (160, 48), "textual-dark"),

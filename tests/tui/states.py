@@ -140,6 +140,26 @@ async def drive_conclusion(pilot: Any) -> None:
     await pilot.pause(0.3)
 
 
+class NginxOffPath:
+    """The recorded steps, except that `nginx` is not on the gateway's PATH: a gap."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+
+    async def run_step(self, step: Any, step_id: str, on_output: Any = None) -> Any:
+        obs = await self.inner.run_step(step, step_id, on_output)
+        if step.check.id == "nginx_config":
+            obs.exit_status, obs.stdout, obs.stderr, obs.data = 127, "sh: 1: nginx: not found\n", "", {}
+        return obs
+
+
+async def drive_inconclusive(pilot: Any) -> None:
+    await pilot.pause()
+    pilot.app.session.io = NginxOffPath(pilot.app.session.io)
+    await steps(pilot, 20)
+    await pilot.pause(0.3)
+
+
 async def drive_report(pilot: Any) -> None:
     from runbook.tui.screens.report import ReportScreen
 
@@ -192,6 +212,7 @@ STATES: dict[str, tuple[Callable[[], RunbookApp], Driver]] = {
     "finding": (lambda: lab_app("finding"), drive_finding),
     "question": (lambda: local_app("question", replay=True), drive_question),
     "conclusion": (lambda: lab_app("conclusion"), drive_conclusion),
+    "inconclusive": (lambda: lab_app("inconclusive"), drive_inconclusive),
     "report": (lambda: lab_app("report"), drive_report),
     "help": (lambda: lab_app("help"), drive_help),
     "back-dialog": (lambda: lab_app("back-dialog"), drive_back_dialog),

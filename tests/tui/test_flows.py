@@ -24,6 +24,7 @@ from runbook.tui.screens.start import StartScreen
 from runbook.tui.widgets.output import OutputView
 
 from .conftest import LAB_SCENARIO, events_of, lab_config, local_config, settle, wait_for
+from .states import NginxOffPath
 
 SIZE = (120, 40)
 
@@ -334,18 +335,7 @@ async def test_an_inconclusive_walk_shows_what_could_not_be_seen_and_the_fix(tmp
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
-        inner = app.session.io
-
-        class NoNginx:
-            """The recorded steps, but `nginx` is not on the gateway's PATH."""
-
-            async def run_step(self, step, step_id, on_output=None):
-                obs = await inner.run_step(step, step_id, on_output)
-                if step.check.id == "nginx_config":
-                    obs.exit_status, obs.stdout, obs.stderr, obs.data = 127, "sh: 1: nginx: not found\n", "", {}
-                return obs
-
-        app.session.io = NoNginx()
+        app.session.io = NginxOffPath(app.session.io)
         await run_until_end(pilot, app)
         assert app.session.status == "inconclusive"
         assert isinstance(app.screen, ConclusionScreen)
