@@ -19,6 +19,7 @@ from runbook.events import (
     GapRecorded,
     Inconclusive,
     InventoryWarning,
+    Weighed,
     MutatingRefused,
     NodeEntered,
     StepFinished,
@@ -63,6 +64,8 @@ class Progress:
         elif isinstance(event, GapRecorded):
             g = event.gap
             line = f"{t}   ⊘ gap [{g.host}] {g.check}: {g.reason}: {clean(g.message)[:160]}"
+        elif isinstance(event, Weighed):
+            line = f"{t}   ⚖ {event.verdict}: {clean(event.reason)}"
         elif isinstance(event, Inconclusive):
             line = f"{t} ■ inconclusive: {clean(event.reason)}"
         elif isinstance(event, Answered):
