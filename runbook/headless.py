@@ -19,11 +19,11 @@ from runbook.events import (
     GapRecorded,
     Inconclusive,
     InventoryWarning,
-    Weighed,
     MutatingRefused,
     NodeEntered,
     StepFinished,
     Summary,
+    Weighed,
 )
 from runbook.gaps import not_seen
 from runbook.safety import clean, say
