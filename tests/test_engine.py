@@ -220,6 +220,30 @@ def test_names_in_the_config_match_addresses_in_the_inventory_by_resolving(pb502
     assert unknown and "app2.internal:8080" in unknown[0].evidence and "app1.internal" not in unknown[0].evidence
 
 
+def test_addresses_in_the_config_match_names_in_the_inventory_by_resolving(pb502) -> None:
+    """The reverse: the inventory lists backends by name, nginx proxies to addresses."""
+    named = inventory()
+    for h in named.hosts.values():
+        if "backend" in h.roles:
+            h.vars.pop("hostname", None)
+    named.hosts["app1"].address, named.hosts["app2"].address = "app1.internal", "app2.internal"
+    engine = Engine(pb502, named)
+    steps = engine.plan("upstream-dns", RunState())
+    assert sorted(s.item for s in steps if s.check.id == "resolve_inventory") == ["app1.internal", "app2.internal"]
+    targets = [{"host": "198.18.0.3", "port": 8080, "name_based": False}, {"host": "198.18.0.4", "port": 8080,
+               "name_based": False}]  # fmt: skip
+    config = obs("gateway-config", "nginx_config", "gw1", exit_status=0, data={"targets": targets})
+    resolved = [
+        Observation(
+            step_id=f"i-{name}", node="upstream-dns", check="resolve_inventory", host="gw1", command="getent",
+            kind="dns", item=name, exit_status=0, data={"answers": [addr], "rcode": "NOERROR"},
+        )
+        for name, addr in (("app1.internal", "198.18.0.3"), ("app2.internal", "198.18.0.4"))
+    ]  # fmt: skip
+    found = engine.evaluate("upstream-dns", RunState(observations=[config]), resolved).findings
+    assert not [f for f in found if f.id == "config_target_unknown"]
+
+
 def test_unsafe_tcp_target_is_refused(pb502) -> None:
     engine = Engine(pb502, inventory())
     targets = [{"host": "x$(reboot)", "port": 80}]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 import re
 import signal
 import threading
@@ -113,15 +114,35 @@ def _lines_of(data: Any, *kinds: str) -> str:
     return "\n".join(str(latest[k]) for k in kinds if k in latest)
 
 
-def _not_in_inventory(targets: Any, endpoints: Any, resolved: Any = None) -> list[Any]:
-    """Proxy targets whose host:port is not an endpoint the inventory knows. Names are compared
-    by what they resolve to (`resolved`: the results of resolving them from the gateway), so
-    `app1.internal:8080` and `198.18.0.3:8080` are one backend when the name points there."""
-    known = {str(e) for e in endpoints or []}
+def _answers(resolved: Any) -> dict[str, list[str]]:
+    """name -> addresses, from the results of resolving names (a dns check's `item` and answers)."""
     answers: dict[str, list[str]] = {}
     for r in resolved or []:
         if isinstance(r, Mapping) and isinstance(r.get("data"), Mapping):
             answers.setdefault(str(r.get("item")), []).extend(str(a) for a in r["data"].get("answers") or [])
+    return answers
+
+
+def _is_ip(value: Any) -> bool:
+    try:
+        ipaddress.ip_address(str(value).strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _not_in_inventory(targets: Any, endpoints: Any, resolved: Any = None, inventory_resolved: Any = None) -> list[Any]:
+    """Proxy targets whose host:port is not an endpoint the inventory knows. Names are compared
+    by what they resolve to from the gateway, in either direction: `resolved` for the names in
+    the config, `inventory_resolved` for the inventory's addresses that are names. So
+    `app1.internal:8080` and `198.18.0.3:8080` are one backend when the name points there."""
+    known = {str(e) for e in endpoints or []}
+    for name, addrs in _answers(inventory_resolved).items():
+        for endpoint in list(known):
+            host, _, port = endpoint.rpartition(":")
+            if host == name:
+                known.update(f"{a}:{port}" for a in addrs)
+    answers = _answers(resolved)
     out = []
     for t in targets or []:
         if not isinstance(t, Mapping):
@@ -252,6 +273,7 @@ def environment() -> SandboxedEnvironment:
     env = _BoundedSandbox(autoescape=False)
     env.globals["range"] = _bounded_range
     env.tests["search"] = _search
+    env.tests["ip"] = _is_ip
     env.tests["match"] = lambda v, p: v is not None and re.match(p, str(v)) is not None
     env.filters["regex_findall"] = _regex_findall
     env.filters["regex_search"] = _regex_search
