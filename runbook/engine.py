@@ -418,7 +418,12 @@ class Engine:
                     found = self._apply_rule(rule, node_id, obs, ctx, problems)
                     new += found
             else:
-                new += self._apply_rule(rule, node_id, None, ctx, problems)
+                found = self._apply_rule(rule, node_id, None, ctx, problems)
+                if rule.step_of:  # a node-level finding links to the step whose output it read
+                    source = [o for o in base.evidence() if o.check == rule.step_of]
+                    for f in found:
+                        f.step_id, f.check = (source[-1].step_id, source[-1].check) if source else (None, None)
+                new += found
             # later rules may test earlier findings of this node
             for f in new:
                 if f.id in ctx and isinstance(ctx[f.id], list) and f.to_event() not in ctx[f.id]:

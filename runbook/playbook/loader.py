@@ -172,6 +172,8 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
 
         for i, rule in enumerate(node.findings):
             rloc = (*nloc, "findings", i)
+            if rule.step_of and rule.step_of not in all_checks:
+                err((*rloc, "step_of"), f"finding {rule.id!r} links to check {rule.step_of!r}, which no node has")
             if rule.check and rule.check not in node_checks:
                 err(
                     (*rloc, "check"),

@@ -99,6 +99,8 @@ class FindingRule(Strict):
     evidence: str | None = None
     #: an expression giving addresses/names of the hosts at fault (default: the check's host)
     blame: str | None = None
+    #: without `check`: the check whose step the finding links to (the output it reads)
+    step_of: str | None = None
 
     @model_validator(mode="after")
     def _has_test(self) -> FindingRule:

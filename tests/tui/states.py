@@ -131,7 +131,9 @@ async def drive_question(pilot: Any) -> None:
     await pilot.pause()
     await steps(pilot, 1)
     await until(pilot, lambda: isinstance(pilot.app.screen, QuestionScreen))
-    await pilot.pause(0.2)
+    # the findings table behind the dialog lays its columns out after its rows land: let it
+    await settle(pilot)
+    await pilot.pause(0.4)
 
 
 async def drive_conclusion(pilot: Any) -> None:
