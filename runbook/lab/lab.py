@@ -82,6 +82,8 @@ class FaultResult:
 
 
 class Lab(Hosts):
+    """The lab as a whole: up, status, readiness, the current fault, down."""
+
     def current_fault(self) -> dict:
         try:
             return json.loads(self.fault_path.read_text())
@@ -256,6 +258,7 @@ class Lab(Hosts):
         if not self.is_up():
             raise LabError("the lab is not up (try: runbook lab up)")
         previous = FAULTS.get(str(self.current_fault().get("fault", "")))
+        # a per-host DNS fault keeps the other name's records (and nginx's cache of them) as is
         dns_changed = self.reset(keep_dns=fault.dns and bool(targets))
         dns_changed |= self.apply(fault, targets)
         if dns_changed or fault.dns or (previous is not None and previous.dns):
