@@ -28,4 +28,22 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/ruff check runbook tests benchmarks screenshots
 .venv/bin/mypy  # runbook/, configured in pyproject.toml (strict on runbook.events and runbook.walk)
 .venv/bin/lint-imports
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+
+# The live lab is machine-wide: the tests must take down every lab they brought up, also when
+# they fail. Whatever pytest's status, a lab namespace or process the run left behind fails it.
+lab_namespaces() { { ip netns list 2>/dev/null || true; } | awk '$1 ~ /^rb-/ {print $1}' | sort; }
+lab_processes() { pgrep -f 'runbook/lab/hostinit\.py' 2>/dev/null || true; }
+namespaces_before=$(lab_namespaces)
+status=0
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?
+left=$(comm -13 <(printf '%s\n' "$namespaces_before") <(lab_namespaces) | sed '/^$/d')
+if [ -z "$namespaces_before" ]; then processes=$(lab_processes); else processes=""; fi
+if [ -n "$left" ] || [ -n "$processes" ]; then
+  echo "FAIL: the tests left the live lab behind:" >&2
+  [ -z "$left" ] || echo "  namespaces: $(echo $left)" >&2
+  [ -z "$processes" ] || echo "  processes: $(echo $processes)" >&2
+  # not removed here: another run on this machine may have brought it up meanwhile
+  echo "  if it is this run's: sudo .venv/bin/python -m runbook lab down" >&2
+  [ "$status" -ne 0 ] || status=1
+fi
+exit "$status"

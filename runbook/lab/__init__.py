@@ -24,8 +24,9 @@ The gateway resolves app1.lab.internal / app2.lab.internal at run time through d
 proxy_connect_timeout 2s and proxy_read_timeout 3s. Each request goes to one backend name;
 a name has one address, so proxy_next_upstream has no other peer to retry: with one bad
 backend of two (`--host`), about half the client requests fail and half succeed. Without
-`--host` every backend has the fault and every request fails. See faults.py for what each
-fault shows a client and logs on the gateway.
+`--host` every backend has the fault and every request fails. The faults are a registry
+(faults.py), made by one module per stack (stacks/http_app.py) and declaring what each shows
+a client and logs on the gateway; hosts.py builds the namespaces and runs the processes.
 """
 
 from runbook.lab.faults import FAULTS, Fault

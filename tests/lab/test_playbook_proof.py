@@ -8,29 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from runbook.lab.fault import Fault, Proof
+from runbook.lab.faults import FAULTS, proof_cases
 from runbook.lab.lab import Lab
 from tests.conftest import PLAYBOOK_502, runbook_cmd
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-# (fault, backends with the fault, expected cause, hosts the conclusion must name, evidence in the report)
-CASES = [
-    ("healthy", None, "no-fault-found", [], None),
-    ("backend-down", ["app2"], "backend-down", ["app2"], "app2"),
-    ("backend-crash", ["app2"], "backend-down", ["app2"], "Empty reply from server"),
-    ("backend-slow", ["app2"], "backend-overloaded", ["app2"], "timed out"),
-    ("gateway-misconfigured", None, "gateway-misconfigured", ["gw1"], "8081"),
-    ("dns-failure", ["app2"], "dns-failure", ["app2"], "could not be resolved"),
-    ("malformed-response", ["app2"], "malformed-response", ["app2"], "invalid header"),
-    ("firewall", ["app2"], "network-blocked", ["app2"], "DROP"),
-    # the same faults on every backend: the pool is down, not masked by a healthy peer
-    ("backend-down", None, "backend-down", ["app1", "app2"], None),
-    ("firewall", None, "network-blocked", ["app1", "app2"], "DROP"),
-    # causes the fault list of the issue does not name, diagnosed from the same evidence
-    ("dns-wrong-address", ["app2"], "dns-failure", ["app2"], "198.19.0."),
-    ("dns-down", None, "dns-failure", ["app1", "app2"], "could not be resolved"),
-    ("firewall-reject", ["app2"], "network-blocked", ["app2"], "REJECT"),
-]
+# every proof case of every fault in the registry: (fault, where it is made, what is named)
+CASES = proof_cases()
 
 
 def diagnose(lab: Lab, tmp_path: Path, *extra: str) -> tuple[dict, str]:
@@ -55,32 +41,31 @@ def diagnose(lab: Lab, tmp_path: Path, *extra: str) -> tuple[dict, str]:
 
 
 @pytest.mark.parametrize("transport", ["asyncssh", "paramiko"])
-@pytest.mark.parametrize(
-    ("fault", "hosts", "cause", "named", "evidence"),
-    CASES,
-    ids=[f"{c[0]}-{'+'.join(c[1]) if c[1] else 'all'}" for c in CASES],
-)
-def test_playbook_concludes_the_fault(
-    lab: Lab,
-    tmp_path: Path,
-    fault: str,
-    hosts: list[str] | None,
-    cause: str,
-    named: list[str],
-    evidence: str | None,
-    transport: str,
-) -> None:
-    lab.set_fault(fault, hosts, probe=True)
+@pytest.mark.parametrize(("fault", "case"), CASES, ids=[f"{f.name}-{c.id}" for f, c in CASES])
+def test_playbook_concludes_the_fault(lab: Lab, tmp_path: Path, fault: Fault, case: Proof, transport: str) -> None:
+    lab.set_fault(fault.name, list(case.hosts) if case.hosts else None, probe=True)
     result, report = diagnose(lab, tmp_path, "--transport", transport)
     assert result["status"] != "inconclusive" and result["gaps"] == [], result["gaps"]
     conclusion = result["conclusion"]
-    assert conclusion["cause"] == cause, json.dumps(result["findings"], indent=1)[:4000]
+    assert conclusion["cause"] == fault.cause, json.dumps(result["findings"], indent=1)[:4000]
+    named = list(case.named)
     assert sorted(conclusion["hosts"]) == sorted(named) or set(named) <= set(conclusion["hosts"]), conclusion
-    if cause == "no-fault-found":
+    if fault.cause == "no-fault-found":
         assert not [f for f in result["findings"] if f["severity"] == "critical"]
-    if evidence:
-        assert evidence in report
+    if case.evidence:
+        assert case.evidence in report
     assert conclusion["remediation"]
+
+
+def test_registry_keeps_every_proof_case() -> None:
+    """The cases proven before faults became data: none may silently drop out of the registry."""
+    ids = {f"{f.name}-{c.id}" for f, c in CASES}
+    assert ids >= {
+        "healthy-all", "backend-down-app2", "backend-crash-app2", "backend-slow-app2",
+        "gateway-misconfigured-all", "dns-failure-app2", "malformed-response-app2", "firewall-app2",
+        "backend-down-all", "firewall-all", "dns-wrong-address-app2", "dns-down-all", "firewall-reject-app2",
+    }  # fmt: skip
+    assert all(fault.proofs for fault in FAULTS.values()), "every registered fault is proven"
 
 
 @pytest.mark.parametrize("fault", ["backend-down", "dns-failure", "firewall"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runbook.journal import read_journal
+from runbook.lab.lab import Lab
 from runbook.training.cli import live_fire
 from runbook.training.scoring import score
 from runbook.training.session import build_training
@@ -17,11 +18,8 @@ from runbook.training.session import build_training
 pytestmark = [pytest.mark.lab, pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the live lab)")]
 
 
-def test_live_fire_walk_on_the_lab(tmp_path: Path) -> None:
-    from runbook.lab.lab import requirements_problem
-
-    if problem := requirements_problem():
-        pytest.skip(f"live lab unavailable: {problem}")
+def test_live_fire_walk_on_the_lab(lab: Lab, tmp_path: Path) -> None:
+    # `lab` (tests/conftest.py): live_fire finds it up, and the session takes it down after
     journal = tmp_path / "j.jsonl"
     # seed 3 picks dns-down (recorded as an exercise: the reference is its expert walk)
     with live_fire(random.Random(3), str(journal)) as (cfg, reference):
