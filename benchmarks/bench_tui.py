@@ -2,7 +2,7 @@
 report preview, and key-press-to-repaint latency while 10,000 lines a second stream in across
 hosts. Printed, never asserted.
 
-    python benchmarks/bench_tui.py [--rate 10000] [--keys 60] [--seconds-before 1] [--runs 5]
+    python benchmarks/bench_tui.py [--rate 10000] [--keys 60] [--seconds-before 1] [--runs 10]
 
 0. Bare `runbook` (the demo) in tmux: from the spawn to the start screen (median of --runs).
 0b. Headless: `runbook run 502-bad-gateway --scenario demo --headless`, from the spawn to the
@@ -11,7 +11,8 @@ hosts. Printed, never asserted.
    rendered report on screen (median of --runs).
 
 1. First frame, real terminal: `runbook run {PLAYBOOK} --scenario ...` in tmux, from the
-   spawn to the start screen on tmux's screen (polled every 10 ms; skipped without tmux).
+   spawn to the start screen on tmux's screen (median of --runs; skipped without tmux); in the
+   same run, a hello-world Textual app's first frame the same way, and the ratio of the two.
 2. First frame, in process: from creating the app (playbook, scenario, journal) to the first
    compositor refresh of the start screen (headless driver).
 3. Key latency while streaming: the main screen on the replayed lab fixture; a task feeds
@@ -43,26 +44,41 @@ LINE = (
 )
 
 
-def first_frame_tmux() -> float | None:
-    tmux, runbook = shutil.which("tmux"), shutil.which("runbook")
-    if not tmux or not runbook:
+HELLO = """
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App[None]):
+    def compose(self):
+        yield Static("Hello, world")
+
+Hello().run()
+"""
+
+
+def _median(times: list[float | None]) -> float | None:
+    got = [t for t in times if t is not None]
+    return statistics.median(got) if got else None
+
+
+def first_frame_tmux(runs: int) -> float | None:
+    """`runbook run` on the replayed lab fixture: the start screen (median of runs)."""
+    runbook = shutil.which("runbook")
+    if not runbook:
         return None
-    socket = f"runbook-bench-{os.getpid()}"
+    times: list[float | None] = []
+    for _ in range(runs):
+        tmp = Path(tempfile.mkdtemp())
+        cmd = f"XDG_DATA_HOME={tmp} {runbook} run {PLAYBOOK} --scenario {SCENARIO} --journal {tmp}/j.jsonl"
+        times.append(_tmux_until(cmd, "Incident title"))
+    return _median(times)
+
+
+def first_frame_hello(runs: int) -> float | None:
+    """The floor: a hello-world Textual app on the same Python, measured the same way."""
     tmp = Path(tempfile.mkdtemp())
-    cmd = f"XDG_DATA_HOME={tmp} {runbook} run {PLAYBOOK} --scenario {SCENARIO} --journal {tmp}/j.jsonl"
-    t0 = time.perf_counter()
-    subprocess.run([tmux, "-L", socket, "new-session", "-d", "-s", "b", "-x", "160", "-y", "48", cmd], check=True)
-    try:
-        while time.perf_counter() - t0 < 30:
-            screen = subprocess.run(
-                [tmux, "-L", socket, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
-            ).stdout
-            if "Incident title" in screen:
-                return time.perf_counter() - t0
-            time.sleep(0.01)
-        return None
-    finally:
-        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+    (tmp / "hello.py").write_text(HELLO)
+    return _median([_tmux_until(f"{sys.executable} {tmp / 'hello.py'}", "Hello, world") for _ in range(runs)])
 
 
 def _tmux_until(cmd: str, marker: str) -> float | None:
@@ -275,17 +291,25 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=10_000, help="lines per second streamed in")
     parser.add_argument("--keys", type=int, default=60, help="key presses measured")
     parser.add_argument("--seconds-before", type=float, default=1.0, help="streaming before the first key")
-    parser.add_argument("--runs", type=int, default=5, help="runs per start-up and preview figure (median)")
+    parser.add_argument("--runs", type=int, default=10, help="runs per start-up and preview figure (median)")
     args = parser.parse_args()
-    load = os.getloadavg()[0]
-    print(f"runbook TUI benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load:.1f})")
+
+    def load() -> str:  # each figure gets the load it was measured under (shared machines vary)
+        return f"[load {os.getloadavg()[0]:.2f}]"
+
+    print(f"runbook TUI benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs each)")
     demo = first_frame_demo(args.runs)
-    print(f"first frame, bare `runbook` (demo) in tmux: {demo:.3f} s" if demo else "bare runbook: skipped (no tmux)")
-    print(f"headless run, process start to first step: {headless_first_step(args.runs):.3f} s")
-    print(f"report preview, p to the report on screen:  {preview(args.runs) * 1000:.0f} ms")
-    tmux = first_frame_tmux()
-    print(f"first frame, `runbook run` in tmux:  {tmux:.3f} s" if tmux else "first frame in tmux: skipped (no tmux)")
-    print(f"first frame, in process:             {asyncio.run(first_frame_in_process()):.3f} s")
+    print(f"first frame, bare `runbook` (demo) in tmux: {demo:.3f} s {load()}" if demo else "bare runbook: skipped")
+    print(f"headless run, process start to first step: {headless_first_step(args.runs):.3f} s {load()}")
+    print(f"report preview, p to the report on screen:  {preview(args.runs) * 1000:.0f} ms {load()}")
+    tmux = first_frame_tmux(args.runs)
+    print(f"first frame, `runbook run` in tmux:  {tmux:.3f} s {load()}" if tmux else "first frame in tmux: skipped")
+    hello = first_frame_hello(args.runs)
+    if hello:
+        print(f"first frame, hello-world Textual app in tmux: {hello:.3f} s {load()}")
+    if tmux and hello:
+        print(f"first frame ratio, runbook / hello-world: {tmux / hello:.2f}x")
+    print(f"first frame, in process:             {asyncio.run(first_frame_in_process()):.3f} s {load()}")
     r = asyncio.run(key_latency(args.rate, args.keys, args.seconds_before))
     print(
         f"key -> repaint while streaming {r['rate']:,.0f} lines/s ({r['lines']:,} lines, {r['keys']} keys): "

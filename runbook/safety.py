@@ -225,6 +225,11 @@ def _detectors() -> tuple[re.Pattern[str], list[Any], list[Any]]:
     return keyword_hint, [KeywordDetector()], every_line
 
 
+def warm_up() -> None:
+    """Load the detectors ahead of the first text that needs them (a UI calls this off its thread)."""
+    _detectors()
+
+
 # detect-secrets reports what it found, not where: its values are replaced in their line.
 # PrivateKeyDetector reports the header text itself ("BEGIN RSA PRIVATE KEY"), which our own
 # block rule already handles; a value shorter than this is too common a substring to replace.

@@ -258,3 +258,12 @@ def test_excerpt_keeps_head_and_tail() -> None:
 def test_excerpt_clips_one_huge_line() -> None:
     out = excerpt("x" * 100_000, max_chars=400)
     assert len(out) <= 400 and "chars)" in out
+
+
+def test_warm_up_loads_the_detectors_before_first_use() -> None:
+    from runbook import safety
+
+    safety._detectors.cache_clear()
+    safety.warm_up()
+    assert safety._detectors.cache_info().currsize == 1
+    assert "detect_secrets.plugins.keyword" in __import__("sys").modules

@@ -172,3 +172,31 @@ def test_scenario_validation(tmp_path: Path) -> None:
     result = runbook_cmd("validate", str(bad))
     assert result.returncode == 2
     assert f"{bad}:2: not JSON" in result.stderr
+
+
+def test_a_passed_check_is_remembered_and_an_edit_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole-tree check is skipped for content that passed it before, never for new content."""
+    from runbook.playbook import loader
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls: list[str] = []
+    real = loader.check_playbook
+
+    def counting(pb, source):  # type: ignore[no-untyped-def]
+        calls.append(pb.id)
+        return real(pb, source)
+
+    monkeypatch.setattr(loader, "check_playbook", counting)
+    path = tmp_path / "t.yaml"
+    path.write_text(GOOD)
+    load_playbook(path)
+    load_playbook(path)
+    assert calls == ["t"]
+    assert len(list((tmp_path / "cache").rglob("checked-playbooks/*"))) == 1
+    # a graph error added to content that passed before is still found
+    path.write_text(GOOD.replace("goto: good", "goto: nowhere"))
+    with pytest.raises(SourceError, match="nowhere"):
+        load_playbook(path)
+    assert calls == ["t", "t"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from runbook.inventory import ansible_cli, ansible_static
+from runbook.inventory import ansible_static
 from runbook.inventory.ansible_map import parse_role_map, to_host
 from runbook.inventory.model import Host, Inventory, inventory_from_source
 from runbook.yamlsource import SourceError, load_yaml
@@ -57,6 +57,9 @@ def load_inventory(
 
 
 def load_ansible(path: Path, role_map: dict[str, list[str]], ansible: str | None = None) -> Inventory:
+    # here, not at the top: a runbook inventory or a scenario never needs the Ansible CLI's reader
+    from runbook.inventory import ansible_cli
+
     choice = ansible or os.environ.get(ansible_cli.READER_ENV) or "auto"
     binary = ansible_cli.ansible_inventory_binary() if choice != "builtin" else None
     if choice == "ansible" and binary is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -88,10 +90,46 @@ def load_playbook(ref: str | Path) -> Playbook:
         raise SourceError(pydantic_problems(source, exc)) from exc
     playbook._path = str(path)
     playbook._lines = source.lines
+    # the whole-tree check parses every expression and template (a fifth of a second on the
+    # shipped tree, on the way to the first frame); a tree that passed it once is not re-checked
+    marker = _checked_marker(source)
+    if marker is not None and marker.exists():
+        return playbook
     problems = check_playbook(playbook, source)
     if problems:
         raise SourceError(problems)
+    if marker is not None:
+        _remember(marker)
     return playbook
+
+
+def _checked_marker(source: YamlSource) -> Path | None:
+    """Where a passed check of this exact content, by this exact checking code, is recorded."""
+    try:
+        from platformdirs import user_cache_dir
+
+        from runbook import __version__
+
+        digest = hashlib.sha256(repr(source.data).encode("utf-8", "surrogatepass"))
+        digest.update(__version__.encode())
+        # the checking code is part of the key: an edited checker (a source checkout) re-checks
+        here = Path(__file__).resolve().parent
+        for name in ("loader.py", "expr.py", "model.py"):
+            st = (here / name).stat()
+            digest.update(f"{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        return Path(user_cache_dir("runbook")) / "checked-playbooks" / digest.hexdigest()
+    except (OSError, ValueError):
+        return None
+
+
+def _remember(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+        tmp.touch()
+        tmp.replace(marker)
+    except OSError:
+        pass  # a read-only home: the check simply runs every time
 
 
 def _successors(node: Node) -> list[str]:

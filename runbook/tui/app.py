@@ -90,10 +90,13 @@ class RunbookApp(App[int]):
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
-        """Compile the report template while the engineer reads the first screen (the preview is then quick)."""
+        """Compile the report template while the engineer reads the first screen (the preview is then quick),
+        and load the secret detectors (detect-secrets pulls in requests) before the first output needs them."""
         from runbook.report.markdown import _environment
+        from runbook.safety import warm_up as warm_up_safety
 
         _environment(None)
+        warm_up_safety()
 
     def begin(self, incident: dict[str, str] | None) -> None:
         if incident is not None:
