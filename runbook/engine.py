@@ -275,6 +275,8 @@ class Engine:
             "endpoints": endpoints,
             "by_hostname": by_hostname,
             "names": list(by_hostname),
+            # the address each host name stands for (names in the config, addresses in the inventory)
+            "by_name": {h.name: h.address for h in self.inventory.hosts.values()},
         }
 
     def expr_context(self, state: RunState) -> dict[str, Any]:
@@ -444,9 +446,17 @@ class Engine:
         for f in state.active_findings():
             active.setdefault(f.id, []).append(f)
         scores: list[CauseScore] = []
+        backends = {h.name for h in self.inventory.with_role("backend")}
         for cand in spec.candidates:
             support = {fid: w for fid, w in cand.support.items() if fid in active}
-            against = {fid: w for fid, w in cand.against.items() if fid in active}
+            hosts = {f.host for fid in support for f in active[fid]}
+            # a finding about one backend does not rule out a cause found on another backend
+            per_backend = bool(hosts) and hosts <= backends
+
+            def rules_out(fid: str, hosts: set[str | None] = hosts, per_backend: bool = per_backend) -> bool:
+                return not per_backend or any(f.host in hosts or f.host not in backends for f in active[fid])
+
+            against = {fid: w for fid, w in cand.against.items() if fid in active and rules_out(fid)}
             scores.append(
                 CauseScore(
                     goto=cand.goto,
@@ -594,6 +604,11 @@ class Engine:
         for h in self.inventory.hosts.values():
             if h.name == text or str(h.vars.get("hostname", "")) == text:
                 return h.name
+        # a DNS name whose first label is an inventory host's name (app2.lab.internal -> app2):
+        # how an engineer reads it when the inventory lists addresses only
+        first = text.split(".", 1)[0]
+        if "." in text and first in self.inventory.hosts:
+            return first
         return text
 
     # ---- conclusions ------------------------------------------------------------------

@@ -344,3 +344,22 @@ def test_a_close_race_is_a_tie_not_a_guess(pb502) -> None:
     assert w["verdict"] == "tie" and w["chosen"] is None and "equally" in w["reason"]
     w = engine.weigh("diagnose", _active(pb502, ["gw_502", "log_connect_timeout"]))
     assert w["verdict"] == "weak" and w["chosen"] == "unexplained"
+
+
+def test_a_finding_about_one_backend_does_not_rule_out_a_cause_on_another(pb502) -> None:
+    from runbook.engine import Finding
+
+    engine = Engine(pb502, inventory())
+    found = [
+        Finding(id="gw_502", node="symptom", severity="critical", title="502", host="local"),
+        Finding(id="dns_mismatch", node="upstream-dns", severity="critical", title="wrong", host="app2"),
+        Finding(id="dns_ok", node="upstream-dns", severity="info", title="fine", host="app1"),
+    ]
+    w = engine.weigh("diagnose", RunState(findings=found))
+    dns = next(s for s in w["scores"] if s["goto"] == "cause-dns-failure")
+    assert dns["against"] == {} and w["chosen"] == "cause-dns-failure"
+    found[2].host = "app2"  # the same name resolving fine would rule it out
+    dns = next(
+        s for s in engine.weigh("diagnose", RunState(findings=found))["scores"] if s["goto"] == "cause-dns-failure"
+    )
+    assert dns["against"] == {"dns_ok": 2.0}
