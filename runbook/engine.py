@@ -8,7 +8,7 @@ and why. The session does the running and the recording.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -213,6 +213,23 @@ class ObsGroup(list):
         return [o["host"] for o in self]
 
 
+#: how a host names itself: a gateway's upstream on one of these is on the gateway
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _resolved_aliases(results: Mapping[str, Any]) -> dict[str, str]:
+    """address -> the name a DNS check resolved to it, from every resolution seen so far."""
+    aliases: dict[str, str] = {}
+    for views in results.values():
+        for view in views or []:
+            data = view.get("data") if isinstance(view, Mapping) else None
+            item = view.get("item") if isinstance(view, Mapping) else None
+            if isinstance(data, Mapping) and isinstance(item, str) and data.get("answers"):
+                for answer in data["answers"]:
+                    aliases.setdefault(str(answer), item)
+    return aliases
+
+
 def _flatten(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
@@ -266,6 +283,9 @@ class Engine:
             names = [host.address, host.name] + ([str(host.vars["hostname"])] if host.vars.get("hostname") else [])
             if host.vars.get("hostname"):
                 by_hostname[str(host.vars["hostname"])] = host.address
+            if "gateway" in host.roles:
+                # the gateway's config reaches a backend on the gateway itself over loopback
+                names += list(LOOPBACK)
             if port:
                 endpoints += [f"{n}:{port}" for n in names]
         return {
@@ -562,7 +582,8 @@ class Engine:
         hosts: list[str | None] = [obs.host if obs else None]
         if rule.blame:
             try:
-                blamed = [self.host_name_for(v) for v in _flatten(evaluate(rule.blame, local))]
+                aliases = _resolved_aliases(ctx.get("results") or {})
+                blamed = [self.host_name_for(v, aliases) for v in _flatten(evaluate(rule.blame, local))]
             except ExprError as exc:
                 problems.append(f"finding {rule.id} blame: {exc}")
                 blamed = []
@@ -587,8 +608,11 @@ class Engine:
             for h in hosts
         ]
 
-    def host_name_for(self, value: Any) -> str:
-        """Map an address, `addr:port`, URL host, DNS name or host name to an inventory host name."""
+    def host_name_for(self, value: Any, aliases: Mapping[str, str] | None = None) -> str:
+        """Map an address, `addr:port`, URL host, DNS name or host name to an inventory host name.
+
+        `aliases` maps addresses to the names a DNS check resolved to them: an address in the
+        gateway's log is the inventory host whose address is a name that resolves there."""
         text = str(value).strip()
         if isinstance(value, dict):
             text = str(value.get("host") or value.get("address") or value.get("name") or value)
@@ -601,6 +625,10 @@ class Engine:
         host = self.inventory.host_for_address(text, int(port) if port else None)
         if host:
             return host.name
+        if text in LOOPBACK:  # in the gateway's log or config: a backend on the gateway itself
+            colocated = [h for h in self.inventory.hosts.values() if {"gateway", "backend"} <= set(h.roles)]
+            if len(colocated) == 1:
+                return colocated[0].name
         for h in self.inventory.hosts.values():
             if h.name == text or str(h.vars.get("hostname", "")) == text:
                 return h.name
@@ -609,6 +637,10 @@ class Engine:
         first = text.split(".", 1)[0]
         if "." in text and first in self.inventory.hosts:
             return first
+        if aliases and text in aliases and aliases[text] != text:
+            named = self.host_name_for(aliases[text])
+            if named in self.inventory.hosts:
+                return named
         return text
 
     # ---- conclusions ------------------------------------------------------------------

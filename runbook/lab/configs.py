@@ -23,6 +23,12 @@ from runbook.lab.topology import (
 
 SITE_NAME = "api-gateway"
 
+#: how the gateway names its backends (DESIGN.md, "Lab"): by name through a variable, resolved
+#: at run time (as built); by name in an `upstream` pool with keepalive, resolved once when nginx
+#: starts or reloads; by address in such a pool; by name in a pool that also holds the
+#: gateway's own app on loopback (one host with both roles)
+SITE_STYLES = ("names-runtime", "pool-names", "pool-addresses", "pool-colocated")
+
 NGINX_CONF = """\
 user www-data;
 worker_processes auto;
@@ -57,8 +63,14 @@ http {
 """
 
 
-def nginx_site(release: str, bad_port_hosts: Iterable[str] = ()) -> str:
-    """The gateway's site. `bad_port_hosts` point at the old port (the misconfigured deploy).
+def nginx_site(
+    release: str,
+    bad_port_hosts: Iterable[str] = (),
+    style: str = "names-runtime",
+    addresses: dict[str, str] | None = None,
+) -> str:
+    """The gateway's site. `bad_port_hosts` point at the old port (the misconfigured deploy);
+    `addresses` are the backends' current addresses (the pool-addresses style writes them).
 
     Upstream names sit in a variable so nginx resolves them at run time through dns1
     (nginx 1.22 has no `resolve` flag on upstream servers): a name that stops resolving
@@ -66,7 +78,11 @@ def nginx_site(release: str, bad_port_hosts: Iterable[str] = ()) -> str:
     with one address per name there is no other peer for proxy_next_upstream to retry, so
     a single bad backend fails about half the requests rather than being masked.
     """
+    if style not in SITE_STYLES:
+        raise ValueError(f"unknown site style {style!r}; one of: {', '.join(SITE_STYLES)}")
     bad = set(bad_port_hosts)
+    if style != "names-runtime":
+        return _pool_site(release, bad, style != "pool-addresses", addresses or {}, style == "pool-colocated")
     pool = []
     share = f"{100 // len(BACKENDS)}%"
     for i, host in enumerate(BACKENDS):
@@ -117,6 +133,57 @@ server {{
 """
 
 
+def _pool_site(release: str, bad: set[str], names: bool, addresses: dict[str, str], colocated: bool = False) -> str:
+    """An `upstream` pool with idle keepalive connections: nginx resolves names in it once,
+    when it starts or reloads, and retries a failed request on the next server."""
+    servers = []
+    for host in BACKENDS:
+        port = OLD_APP_PORT if host.name in bad else APP_PORT
+        target = host.fqdn if names else addresses.get(host.name, host.address)
+        servers.append(f"    server {target}:{port};")
+    if colocated:
+        servers.append(f"    server 127.0.0.1:{APP_PORT};")
+    server_text = "\n".join(servers)
+    return f"""\
+# API gateway: public /api/ and /health, proxied to the app pool.
+# release {release}
+upstream app_pool {{
+{server_text}
+    keepalive 16;
+}}
+
+server {{
+    listen 80 default_server;
+    server_name api.{DOMAIN} {GATEWAY.address};
+
+    proxy_connect_timeout {PROXY_CONNECT_TIMEOUT_S}s;
+    proxy_send_timeout {PROXY_READ_TIMEOUT_S}s;
+    proxy_read_timeout {PROXY_READ_TIMEOUT_S}s;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+
+    location /api/ {{
+        proxy_pass http://app_pool;
+    }}
+
+    location = /health {{
+        proxy_pass http://app_pool;
+    }}
+
+    location = /nginx_status {{
+        stub_status;
+        access_log off;
+        allow 127.0.0.1;
+        allow {GATEWAY.address};
+        deny all;
+    }}
+}}
+"""
+
+
 def dnsmasq_conf() -> str:
     return f"""\
 # dns1: authoritative for {DOMAIN}; answers only from /run/dnsmasq/lab.hosts
@@ -152,7 +219,8 @@ def sshd_config(host: LabHost) -> str:
     return f"""\
 # sshd of lab host {host.name}: root by key only
 Port 22
-ListenAddress {host.address}
+# every address of the host's namespace: a backend keeps its sshd when it is re-addressed
+ListenAddress 0.0.0.0
 HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes

@@ -58,3 +58,7 @@ class Fault:
     #: a DNS fault: switching to or from it waits out nginx's resolver cache
     dns: bool = field(default=False, kw_only=True)
     proofs: tuple[Proof, ...] = field(default=(), kw_only=True)
+    #: the gateway site style the fault needs (None: any of configs.SITE_STYLES)
+    site: str | None = field(default=None, kw_only=True)
+    #: the fault shows only when the gateway's config names its backends (a DNS fault)
+    needs_names: bool = field(default=False, kw_only=True)

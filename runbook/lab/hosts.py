@@ -38,6 +38,7 @@ from runbook.lab.topology import (
     DNS,
     GATEWAY,
     HOSTS,
+    MOVED_ADDRESSES,
     PREFIX,
     PREFIXLEN,
     LabHost,
@@ -236,6 +237,36 @@ class Hosts:
     @property
     def fault_path(self) -> Path:
         return self.state / "fault.json"
+
+    @property
+    def layout_path(self) -> Path:
+        return self.state / "layout.json"
+
+    def layout(self) -> dict:
+        """How the gateway names its backends (`site`, one of configs.SITE_STYLES) and which
+        backends have moved to their MOVED_ADDRESSES (`moved`)."""
+        try:
+            data = json.loads(self.layout_path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        return {"site": data.get("site") or "names-runtime", "moved": list(data.get("moved") or [])}
+
+    def save_layout(self, site: str | None = None, moved: list[str] | None = None) -> None:
+        layout = self.layout()
+        if site is not None:
+            layout["site"] = site
+        if moved is not None:
+            layout["moved"] = sorted(moved)
+        write_file(self.layout_path, json.dumps(layout))
+
+    def services(self, host: str) -> list[str]:
+        """The services `host` runs when healthy in the current layout."""
+        extra = ["app"] if host == GATEWAY.name and self.layout()["site"] == "pool-colocated" else []
+        return [*HOSTS[host].services, *extra]
+
+    def address(self, host: str) -> str:
+        """The host's current address (a moved backend's is its MOVED_ADDRESSES one)."""
+        return MOVED_ADDRESSES[host] if host in self.layout()["moved"] else HOSTS[host].address
 
     def host_dir(self, host: str) -> Path:
         return self.state / "hosts" / host
@@ -453,7 +484,7 @@ class Hosts:
                 "argv": [which("nginx") or "/usr/sbin/nginx", "-g", "daemon off;"],
                 "log": "/var/log/nginx/nginx.out",
             }
-        if "app" in host.services:
+        if "app" in (*host.services, *host.optional):
             app = fs / "run/app"
             app.mkdir(parents=True)
             shutil.copy(HERE / "backend_app.py", app / "app.py")
@@ -495,7 +526,7 @@ class Hosts:
             "services": services,
         }
         write_file(self.host_dir(host.name) / "init.json", json.dumps(spec, indent=1))
-        boot = {"token": "boot", "services": list(services)}
+        boot = {"token": "boot", "services": [s for s in services if s in host.services]}
         write_file(fs / "run/lab-init/wanted", json.dumps(boot))
 
     def make_nginx(self, fs: Path) -> None:
@@ -515,9 +546,10 @@ class Hosts:
         (fs / "var/log/nginx").mkdir(parents=True, exist_ok=True)
 
     def write_site(self, fs: Path, release: str, bad_port_hosts: list[str] = ()) -> bool:  # type: ignore[assignment]
-        """Write the gateway site; True when its content changed."""
+        """Write the gateway site in the layout's style; True when its content changed."""
         path = fs / "etc/nginx/sites-available" / configs.SITE_NAME
-        text = configs.nginx_site(release, bad_port_hosts)
+        addresses = {h.name: self.address(h.name) for h in BACKENDS} if self.state.exists() else {}
+        text = configs.nginx_site(release, bad_port_hosts, self.layout()["site"], addresses)
         old = path.read_text() if path.exists() else None
         if old is not None and _strip_release(old) == _strip_release(text):
             return False
@@ -587,6 +619,33 @@ class Hosts:
                 return True
             time.sleep(0.05)
         raise LabError("dns1 did not pick up its new records")
+
+    def readdress(self, moved: list[str]) -> bool:
+        """Move the `moved` backends to their MOVED_ADDRESSES and the others home; True when
+        anything moved. A moved backend's old address goes to dns1, where nothing listens on
+        the app's port: a connection to it is refused at once, as when an address is reused."""
+        before = set(self.layout()["moved"])
+        if before == set(moved):
+            return False
+        for host in BACKENDS:
+            home, away = HOSTS[host.name].address, MOVED_ADDRESSES[host.name]
+            old, new = (home, away) if host.name in moved else (away, home)
+            if (host.name in moved) == (host.name in before):
+                continue
+            if host.name in moved:
+                run(["ip", "-n", host.netns, "addr", "del", f"{old}/{PREFIXLEN}", "dev", "eth0"], check=False)
+                run(["ip", "-n", host.netns, "addr", "add", f"{new}/{PREFIXLEN}", "dev", "eth0"])
+                run(["ip", "-n", DNS.netns, "addr", "add", f"{home}/{PREFIXLEN}", "dev", "eth0"])
+            else:
+                run(["ip", "-n", DNS.netns, "addr", "del", f"{home}/{PREFIXLEN}", "dev", "eth0"], check=False)
+                run(["ip", "-n", host.netns, "addr", "del", f"{old}/{PREFIXLEN}", "dev", "eth0"], check=False)
+                run(["ip", "-n", host.netns, "addr", "add", f"{new}/{PREFIXLEN}", "dev", "eth0"])
+        self.save_layout(moved=moved)
+        # the gateway (and the machine) must ask again who has each address now
+        for ns in (GATEWAY.netns, *(h.netns for h in BACKENDS), DNS.netns):
+            run(["ip", "-n", ns, "neigh", "flush", "all"], check=False)
+        run(["ip", "neigh", "flush", "dev", BRIDGE], check=False)
+        return True
 
     def reload_nginx(self) -> None:
         self.exec_in(GATEWAY.name, ["nginx", "-t", "-q"])

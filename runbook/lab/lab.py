@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from runbook.lab.configs import SITE_STYLES
 from runbook.lab.faults import FAULTS, Fault
 from runbook.lab.hosts import (
     FORWARD_RULE,
@@ -39,10 +40,12 @@ from runbook.lab.topology import (
     APP_PORT,
     BACKENDS,
     BRIDGE,
+    COLOCATED_VARS,
     DEFAULT_STATE_DIR,
     DNS,
     GATEWAY,
     HOSTS,
+    MOVED_ADDRESSES,
     NETNS_NAMES,
     PREFIX,
     PUBLIC_URL,
@@ -118,7 +121,7 @@ class Lab(Hosts):
         for name, host in HOSTS.items():
             svc = self.service_status(name)
             hosts[name] = {
-                "address": host.address,
+                "address": self.address(name),
                 "netns": host.netns in namespaces,
                 "init_pid": self.init_pid(name),
                 "running": sorted(svc.get("running", {})),
@@ -179,7 +182,9 @@ class Lab(Hosts):
         lines = []
         for host in HOSTS.values():
             pub = (self.fs(host.name) / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
-            lines.append(f"{host.address} {pub[0]} {pub[1]}")
+            # a backend keeps its key when it moves to its other address
+            for address in dict.fromkeys([host.address, MOVED_ADDRESSES.get(host.name, host.address)]):
+                lines.append(f"{address} {pub[0]} {pub[1]}")
         return "\n".join(lines) + "\n"
 
     def inventory_text(self) -> str:
@@ -193,13 +198,18 @@ class Lab(Hosts):
             "  connect_timeout: 5",
             "hosts:",
         ]
+        colocated = self.layout()["site"] == "pool-colocated"
         for host in HOSTS.values():
+            roles, host_vars = list(host.roles), dict(host.vars)
+            if colocated and host is GATEWAY:
+                roles.append("backend")
+                host_vars.update(COLOCATED_VARS)
             out.append(f"  {host.name}:")
-            out.append(f"    address: {host.address}")
-            out.append(f"    roles: [{', '.join(host.roles)}]")
-            if host.vars:
+            out.append(f"    address: {self.address(host.name)}")
+            out.append(f"    roles: [{', '.join(roles)}]")
+            if host_vars:
                 out.append("    vars:")
-                out += [f"      {k}: {q(v)}" for k, v in host.vars.items()]
+                out += [f"      {k}: {q(v)}" for k, v in host_vars.items()]
         out.append("vars:")
         out.append(f"  public_url: {q(PUBLIC_URL)}")
         # the same path, called on a backend directly (the direct-vs-gateway comparison)
@@ -225,9 +235,10 @@ class Lab(Hosts):
         pending = []
         for name, host in HOSTS.items():
             running = self.service_status(name).get("running", {})
-            if not tcp_open(host.address, 22):
+            address = self.address(name)
+            if not tcp_open(address, 22):
                 pending.append(f"{name} sshd")
-            if "app" in running and not tcp_open(host.address, APP_PORT):
+            if "app" in running and not tcp_open(address, APP_PORT):
                 pending.append(f"{name} app")
             if "nginx" in running and not tcp_open(host.address, 80):
                 pending.append(f"{name} nginx")
@@ -239,16 +250,25 @@ class Lab(Hosts):
 
     # --- faults -------------------------------------------------------------------------
 
-    def set_fault(self, name: str, hosts: list[str] | None = None, probe: bool = True) -> FaultResult:
-        """Reset the lab to healthy, then make fault `name` on `hosts` (default: all backends)."""
+    def set_fault(
+        self, name: str, hosts: list[str] | None = None, probe: bool = True, site: str | None = None
+    ) -> FaultResult:
+        """Reset the lab to healthy, then make fault `name` on `hosts` (default: all backends),
+        with the gateway naming its backends in `site` style (default: the fault's own, else
+        names resolved at run time)."""
         with lab_lock():
-            return self._set_fault(name, hosts, probe)
+            return self._set_fault(name, hosts, probe, site)
 
-    def _set_fault(self, name: str, hosts: list[str] | None, probe: bool) -> FaultResult:
+    def _set_fault(self, name: str, hosts: list[str] | None, probe: bool, site: str | None) -> FaultResult:
         fault = FAULTS.get(name)
         if fault is None:
             raise LabError(f"unknown fault {name!r}; one of: {', '.join(FAULTS)}")
-        backends = [h.name for h in BACKENDS]
+        style = fault.site or site or SITE_STYLES[0]
+        if style not in SITE_STYLES:
+            raise LabError(f"unknown site style {style!r}; one of: {', '.join(SITE_STYLES)}")
+        if fault.site and site and site != fault.site:
+            raise LabError(f"fault {name} needs the {fault.site} site, not {site}")
+        backends = [h.name for h in BACKENDS] + ([GATEWAY.name] if style == "pool-colocated" else [])
         targets = list(hosts) if hosts else (backends if fault.per_backend else [])
         for h in targets:
             if h not in backends:
@@ -258,6 +278,7 @@ class Lab(Hosts):
         if not self.is_up():
             raise LabError("the lab is not up (try: runbook lab up)")
         previous = FAULTS.get(str(self.current_fault().get("fault", "")))
+        self.save_layout(site=style)
         # a per-host DNS fault keeps the other name's records (and nginx's cache of them) as is
         dns_changed = self.reset(keep_dns=fault.dns and bool(targets))
         dns_changed |= self.apply(fault, targets)
@@ -266,6 +287,7 @@ class Lab(Hosts):
             # 2s) finish with the old answers before the log is rotated
             time.sleep(2.5)
         self.wait_ready()
+        self.write_inventory()
         self.rotate_gateway_logs()
         result = FaultResult(fault.name, targets)
         write_file(self.fault_path, json.dumps({"fault": fault.name, "hosts": targets}))

@@ -35,6 +35,8 @@ class LabHost:
     roles: tuple[str, ...]
     services: tuple[str, ...]
     vars: dict = field(default_factory=dict, hash=False)
+    #: services the host can run but does not at boot (the gateway's own app, co-located)
+    optional: tuple[str, ...] = ()
 
     @property
     def netns(self) -> str:
@@ -53,7 +55,7 @@ class LabHost:
 HOSTS: dict[str, LabHost] = {
     h.name: h
     for h in (
-        LabHost("gw1", "198.18.0.2", ("gateway",), ("sshd", "nginx")),
+        LabHost("gw1", "198.18.0.2", ("gateway",), ("sshd", "nginx"), optional=("app",)),
         LabHost(
             "app1",
             "198.18.0.3",
@@ -81,6 +83,11 @@ HOSTS: dict[str, LabHost] = {
         LabHost("dns1", "198.18.0.53", ("dns",), ("sshd", "dnsmasq")),
     )
 }
+#: where the backends move in the stale-resolution fault (DNS and the inventory follow; nginx,
+#: having resolved its pool's names when it loaded, does not)
+MOVED_ADDRESSES = {"app1": "198.18.0.13", "app2": "198.18.0.14"}
+#: the backend vars of the gateway when it also runs the app (the pool-colocated site)
+COLOCATED_VARS = {"service": "app", "port": APP_PORT, "health_path": "/health"}
 GATEWAY = HOSTS["gw1"]
 DNS = HOSTS["dns1"]
 BACKENDS = [h for h in HOSTS.values() if "backend" in h.roles]

@@ -114,6 +114,28 @@ def _lines_of(data: Any, *kinds: str) -> str:
     return "\n".join(str(latest[k]) for k in kinds if k in latest)
 
 
+def _history(data: Any) -> list[str]:
+    """One line per kind of error-log entry: how many, first and last time, and the upstreams
+    named (for a log read while the gateway answers well: what happened, not what happens)."""
+    entries = (data or {}).get("entries", []) if isinstance(data, Mapping) else []
+    spans: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        if not isinstance(e, Mapping):
+            continue
+        span = spans.setdefault(str(e.get("kind")), {"n": 0, "first": e.get("ts"), "last": e.get("ts"), "up": {}})
+        span["n"] += 1
+        span["last"] = e.get("ts")
+        up = e.get("name") or e.get("upstream_host")
+        if up:
+            port = e.get("upstream_port")
+            span["up"][f"{up}:{port}" if port and not e.get("name") else str(up)] = True
+    lines = []
+    for kind, span in sorted(spans.items(), key=lambda kv: -kv[1]["n"]):
+        where = f"; {', '.join(list(span['up'])[:5])}" if span["up"] else ""
+        lines.append(f"{kind}: {span['n']}, first {span['first']}, last {span['last']}{where}")
+    return lines
+
+
 def _answers(resolved: Any) -> dict[str, list[str]]:
     """name -> addresses, from the results of resolving names (a dns check's `item` and answers)."""
     answers: dict[str, list[str]] = {}
@@ -151,6 +173,43 @@ def _not_in_inventory(targets: Any, endpoints: Any, resolved: Any = None, invent
         if not any(f"{n}:{t.get('port')}" in known for n in names):
             out.append(t)
     return out
+
+
+def _stale_names(config: Any, resolved: Any, log: Any) -> dict[str, dict[str, Any]]:
+    """Upstream names nginx resolved once (in an `upstream` block or a proxy_pass without
+    variables) whose current addresses it never connects to, while its error log shows it
+    connecting to addresses that no upstream name resolves to now: name -> {port, via, now,
+    old, certain}. `certain` is False when more names than old addresses could be stale."""
+    if not isinstance(config, Mapping) or not isinstance(log, Mapping):
+        return {}
+    answers = _answers(resolved)
+    resolve_param = {
+        (str(srv.get("host")), srv.get("port"))
+        for up in config.get("upstreams") or []
+        if isinstance(up, Mapping)
+        for srv in up.get("servers") or []
+        if isinstance(srv, Mapping) and (srv.get("params") or {}).get("resolve")
+    }
+    targets = [t for t in config.get("targets") or [] if isinstance(t, Mapping)]
+    known = {a for addrs in answers.values() for a in addrs}
+    known |= {str(t.get("host")) for t in targets if _is_ip(t.get("host"))}
+    peers: set[tuple[str, Any]] = set()
+    for e in log.get("entries") or []:
+        if isinstance(e, Mapping) and _is_ip(e.get("upstream_host")):
+            peers.add((str(e["upstream_host"]).strip("[]"), e.get("upstream_port")))
+    stale: dict[str, dict[str, Any]] = {}
+    for t in targets:
+        name, port = str(t.get("host")), t.get("port")
+        static = t.get("name_based") and t.get("via") != "variable" and (name, port) not in resolve_param
+        now = answers.get(name) or []
+        if not static or not now:
+            continue
+        old = sorted(ip for ip, p in peers if p == port and ip not in known)
+        if old and not any((a, port) in peers for a in now):
+            stale[name] = {"port": port, "via": t.get("via"), "now": now, "old": old}
+    for info in stale.values():
+        info["certain"] = sum(1 for i in stale.values() if i["port"] == info["port"]) <= len(info["old"])
+    return stale
 
 
 def _fw_blocking(parsed: Any, port: Any = None, address: Any = None) -> list[str]:
@@ -281,8 +340,10 @@ def environment() -> SandboxedEnvironment:
     env.globals["num"] = _num
     env.filters["upstreams_of"] = _upstreams_of
     env.filters["lines_of"] = _lines_of
+    env.filters["history"] = _history
     env.filters["not_in_inventory"] = _not_in_inventory
     env.filters["fw_blocking"] = _fw_blocking
+    env.filters["stale_names"] = _stale_names
     return env
 
 

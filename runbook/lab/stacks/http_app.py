@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from runbook.lab.fault import Fault, Proof
 from runbook.lab.hosts import release_stamp, write_file
-from runbook.lab.topology import APP_PORT, BACKENDS, DNS, GATEWAY, HOSTS, SLOW_DELAY_S
+from runbook.lab.topology import APP_PORT, BACKENDS, DNS, GATEWAY, HOSTS, MOVED_ADDRESSES, SLOW_DELAY_S
 
 if TYPE_CHECKING:
     from runbook.lab.lab import Lab
@@ -22,21 +22,25 @@ STALE_ADDRESSES = {"app1": "198.19.0.3", "app2": "198.19.0.4"}
 
 
 def reset(lab: Lab, keep_dns: bool) -> bool:
-    """Undo any fault of this stack; True when dns1's records changed."""
-    for host in BACKENDS:
-        write_file(lab.fs(host.name) / "run/app/control.json", json.dumps({"mode": "healthy"}))
+    """Undo any fault of this stack; True when dns1's records changed.
+
+    The backends move home and dns1 serves its records before the site is written: nginx
+    resolves the names of an `upstream` pool when it reloads."""
+    moved_back = lab.readdress([])
+    for host in HOSTS.values():
+        if "app" in (*host.services, *host.optional):
+            write_file(lab.fs(host.name) / "run/app/control.json", json.dumps({"mode": "healthy"}))
     dns_restarted = False
-    for name, host in HOSTS.items():
-        if sorted(lab.service_status(name).get("running", {})) != sorted(host.services):
-            lab.reconcile(name, list(host.services))
+    for name in HOSTS:
+        if sorted(lab.service_status(name).get("running", {})) != sorted(lab.services(name)):
+            lab.reconcile(name, lab.services(name))
             dns_restarted |= name == DNS.name
     for host in [*BACKENDS, GATEWAY]:
         lab.exec_in(host.name, ["iptables", "-F"], check=False)
-    if lab.write_site(lab.fs(GATEWAY.name), release=release_stamp()):
+    dns_changed = dns_restarted if keep_dns else (lab.set_dns_records() or dns_restarted)
+    if lab.write_site(lab.fs(GATEWAY.name), release=release_stamp()) or moved_back:
         lab.reload_nginx()
-    if keep_dns:
-        return dns_restarted
-    return lab.set_dns_records() or dns_restarted
+    return dns_changed
 
 
 def nothing(lab: Lab, targets: list[str]) -> bool:
@@ -46,7 +50,7 @@ def nothing(lab: Lab, targets: list[str]) -> bool:
 
 def stop_app(lab: Lab, targets: list[str]) -> bool:
     for h in targets:
-        lab.reconcile(h, [s for s in HOSTS[h].services if s != "app"])
+        lab.reconcile(h, [s for s in lab.services(h) if s != "app"])
     return False
 
 
@@ -73,6 +77,15 @@ def drop_records(lab: Lab, targets: list[str]) -> bool:
 
 def stale_records(lab: Lab, targets: list[str]) -> bool:
     return lab.set_dns_records(moved={h: STALE_ADDRESSES[h] for h in targets})
+
+
+def move_backends(lab: Lab, targets: list[str]) -> bool:
+    """Every backend moves to a new address, and DNS and the inventory follow; nginx, which
+    resolved its pool's names when it last loaded, keeps connecting to the old addresses."""
+    lab.reload_nginx()  # the names are resolved now, at the backends' current addresses
+    moved = [h.name for h in BACKENDS]
+    lab.readdress(moved)
+    return lab.set_dns_records(moved={h: MOVED_ADDRESSES[h] for h in moved})
 
 
 def stop_dnsmasq(lab: Lab, targets: list[str]) -> bool:
@@ -158,6 +171,7 @@ FAULTS = (
         make=drop_records,
         undo=reset,
         dns=True,
+        needs_names=True,
         proofs=(Proof(ON_APP2, ON_APP2, "could not be resolved"),),
     ),
     Fault(
@@ -191,6 +205,7 @@ FAULTS = (
         make=stale_records,
         undo=reset,
         dns=True,
+        needs_names=True,
         proofs=(Proof(ON_APP2, ON_APP2, "198.19.0."),),
     ),
     Fault(
@@ -203,6 +218,7 @@ FAULTS = (
         make=stop_dnsmasq,
         undo=reset,
         dns=True,
+        needs_names=True,
         proofs=(Proof(None, BOTH, "could not be resolved"),),
     ),
     Fault(
@@ -214,5 +230,21 @@ FAULTS = (
         make=firewall("REJECT", "--reject-with", "tcp-reset"),
         undo=reset,
         proofs=(Proof(ON_APP2, ON_APP2, "REJECT"),),
+    ),
+    Fault(
+        "stale-resolution",
+        "(extra) the backends moved to new addresses, DNS and the inventory followed; nginx "
+        "resolved its pool's names at its last reload and still connects to the old ones",
+        "dns-failure",
+        502,
+        r"connect\(\) failed \(111: Connection refused\) while connecting to upstream"
+        r".*upstream: \"http://198\.18\.0\.[34]:8080/",
+        per_backend=False,
+        make=move_backends,
+        undo=reset,
+        dns=True,
+        needs_names=True,
+        site="pool-names",
+        proofs=(Proof(None, BOTH, "app2.lab.internal"),),
     ),
 )
