@@ -256,7 +256,7 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         detail = message[len(_STDERR_PREFIX) :]
         quote = detail.rfind('"')
         detail = (detail[:quote] if quote >= 0 else detail)[:2000]
-    action = re.search(r" while ([^,\n]*)\Z", message)
+    action = _action(message)
     return {
         "ts": ts.isoformat(),
         "epoch": ts.timestamp(),
@@ -264,7 +264,7 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         "pid": int(m.group("pid")),
         "connection": int(m.group("conn")) if m.group("conn") else None,
         "message": message,
-        "action": action.group(1) if action else None,
+        "action": action,
         "kind": kind,
         "errno": _errno(message),
         "name": name,
@@ -358,6 +358,14 @@ def parse_error_log(text: str, *, now: datetime | None = None, window_s: float |
         "window_s": window_s,
         "errors": errors,
     }
+
+
+def _action(message: str) -> str | None:
+    """What nginx was doing (" while %s", from ngx_http_log_error): the first " while " after
+    the message's last comma or newline. Found with plain string search, in linear time."""
+    tail = message[max(message.rfind(","), message.rfind("\n")) + 1 :]
+    cut = tail.find(" while ")
+    return tail[cut + len(" while ") :] if cut >= 0 else None
 
 
 def _records(lines: list[str]) -> list[str]:

@@ -333,3 +333,10 @@ def test_real_nginx_lines(fixture_text):
     }
     multi = next(e for e in r["entries"] if e["request"] == "GET /fpm-multiline HTTP/1.1")
     assert multi["detail"].splitlines()[1:] == ["Stack trace:", "#0 {main}"]
+
+
+def test_hostile_lines_take_linear_time():
+    # remote text is hostile: each of these once meant a search per " while " to the line's end
+    for body in [" while" * 100_000, 'FastCGI sent in stderr: "' + '" while x' * 100_000]:
+        (e,) = parse_error_log("2026/11/22 03:00:00 [error] 1#1: *1 " + body)["entries"]
+        assert e["action"] is not None and e["action"].startswith(("while", 'x" while'))
