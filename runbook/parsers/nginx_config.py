@@ -1,6 +1,11 @@
 """Turn `nginx -T` output into what the gateway will actually do: upstreams, proxy targets,
 resolvers, timeouts and buffers, with nginx's inheritance (http -> server -> location) applied.
 
+Every target (`proxy_pass`, `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass`, directly or
+through an `upstream` block) says its `protocol` (one of PROTOCOLS) and, for a unix socket,
+its `socket` path; such a target's host is `unix:/path`, never a name to resolve. `user` and
+`user_group` are the main context's `user` directive (None when unset: nginx's built-in default).
+
 `nginx -T` prints every file it read as `# configuration file PATH:` followed by its text. Each
 section is parsed on its own with crossplane (single-file mode, from a private temp dir), and
 `include` directives are stitched back in by matching their patterns against the dumped paths, so
@@ -43,6 +48,8 @@ PASS_DIRECTIVES = {
     "grpc_pass": "grpc",
     "memcached_pass": "memcached",
 }
+#: What a target speaks on the wire: the scheme nginx logs as `upstream: "SCHEME://..."`.
+PROTOCOLS = ("http", "https", "fastcgi", "uwsgi", "suwsgi", "scgi", "grpc", "grpcs", "memcached")
 DEFAULT_PORTS = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443, "memcached": 11211}
 _INHERITED = (
     *DEFAULT_TIMEOUTS,
@@ -203,6 +210,15 @@ def _parse_target(raw: str, variables: dict[str, str], default_scheme: str) -> d
     return {"resolved": resolved, "scheme": scheme, "host": host or None, "port": port}
 
 
+def socket_of(host: str | None) -> str | None:
+    """The path of a `unix:/path` host, else None."""
+    return host[5:] if isinstance(host, str) and host.startswith("unix:") else None
+
+
+def _protocol(scheme: str | None, directive: str) -> str:
+    return scheme if scheme in PROTOCOLS else PASS_DIRECTIVES[directive]
+
+
 def _server_entry(args: list[str]) -> dict[str, Any]:
     address = args[0] if args else ""
     host, port = split_hostport(address, 80)
@@ -223,6 +239,7 @@ def _server_entry(args: list[str]) -> dict[str, Any]:
     entry["backup"] = bool(params.get("backup"))
     entry["down"] = bool(params.get("down"))
     entry["name_based"] = not (host or "").startswith("unix:") and not _is_ip(host)
+    entry["socket"] = socket_of(host)
     return entry
 
 
@@ -296,6 +313,8 @@ class _Walker:
         self.resolvers: list[dict[str, Any]] = []
         self.passes: list[dict[str, Any]] = []
         self.http_settings: dict[str, list[str]] = {}
+        #: the main context's `user USER [GROUP];` (workers' identity), if set
+        self.user: list[str] | None = None
         #: values a variable may take, from `map` and `split_clients` blocks
         self.alternatives: dict[str, list[str]] = {}
 
@@ -303,6 +322,8 @@ class _Walker:
         for st in stmts:
             if st.get("directive") == "http":
                 self.walk_http(st.get("block", []))
+            elif st.get("directive") == "user" and st.get("args"):
+                self.user = list(st["args"])
 
     def walk_http(self, stmts: list[dict[str, Any]]) -> None:
         settings = self._collect(stmts, {}, "http")
@@ -427,6 +448,8 @@ def parse_nginx_t(text: str) -> dict[str, Any]:
         "buffers": dict(DEFAULT_BUFFERS),
         "targets": [],
         "unresolved_targets": [],
+        "user": None,
+        "user_group": None,
     }
     try:
         _parse_into(text, result)
@@ -471,6 +494,9 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
     walker.walk_main(tree)
     upstreams = {u["name"]: u for u in walker.upstreams}
     result["upstreams"] = walker.upstreams
+    if walker.user:
+        result["user"] = walker.user[0]
+        result["user_group"] = walker.user[1] if len(walker.user) > 1 else None
     result["resolvers"] = walker.resolvers
     http_eff = _effective(walker.http_settings)
     result["timeouts_http"] = {k: http_eff[k] for k in DEFAULT_TIMEOUTS}
@@ -500,6 +526,7 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
         runtime_dns = bool(uses_vars and up_name is None and t["host"] and not _is_ip(t["host"])) and not t[
             "host"
         ].startswith("unix:")
+        protocol = _protocol(t["scheme"], p["directive"])
         entry = {
             "directive": p["directive"],
             "server_name": p["server_names"][0] if p["server_names"] else None,
@@ -509,8 +536,10 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
             "target": p["target"],
             "resolved_target": t["resolved"],
             "scheme": t["scheme"],
+            "protocol": protocol,
             "host": t["host"],
             "port": t["port"],
+            "socket": socket_of(t["host"]) if up_name is None else None,
             "upstream": up_name,
             "uses_variables": uses_vars,
             "runtime_dns": runtime_dns,
@@ -543,6 +572,8 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
                         "name_based": s["name_based"],
                         "backup": s["backup"],
                         "down": s["down"],
+                        "protocol": protocol,
+                        "socket": s["socket"],
                     },
                 )
         elif t["host"]:
@@ -558,6 +589,8 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
                     "name_based": not t["host"].startswith("unix:") and not _is_ip(t["host"]),
                     "backup": False,
                     "down": False,
+                    "protocol": protocol,
+                    "socket": socket_of(t["host"]),
                 },
             )
         else:

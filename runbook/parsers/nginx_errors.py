@@ -27,6 +27,13 @@ ERROR_LOG_PREAMBLE = 'echo "NOW $(date +%s)"; echo "TZOFFSET $(date +%z)"'
 #: Every value `kind` can take, roughly from most to least specific.
 KINDS: tuple[str, ...] = (
     "connect-refused",  # connect() failed (111: Connection refused): nothing listens there
+    # (on a unix socket: the file is there but its process is gone, a stale socket)
+    "socket-missing",  # connect() to unix:PATH failed (2: No such file or directory): the service
+    # behind the socket (php-fpm, uwsgi, gunicorn) is not running or listens elsewhere
+    "socket-permission",  # connect() to unix:PATH failed (13: Permission denied): nginx's worker
+    # user may not write the socket (listen.owner/listen.mode, chmod-socket) or enter its directory
+    "socket-backlog",  # connect() to unix:PATH failed (11: Resource temporarily unavailable):
+    # Linux's answer when the socket's listen queue is full: the pool is exhausted (pm.max_children)
     "no-live-upstreams",  # every server of the upstream block is marked failed (max_fails)
     "upstream-disabled",  # warn: one server reached max_fails and is out for fail_timeout
     "premature-close",  # upstream closed before sending a full response header
@@ -46,6 +53,11 @@ KINDS: tuple[str, ...] = (
     "no-route",  # (113: No route to host) / (113: Host is unreachable)
     "net-unreachable",  # (101: Network is unreachable)
     "addr-unavailable",  # (99: Cannot assign requested address): local ports exhausted
+    "fastcgi-protocol",  # upstream sent unsupported FastCGI protocol version / invalid or
+    # unexpected FastCGI record: what listens there does not speak FastCGI (version 72 is the
+    # "H" of an HTTP server's "HTTP/1.1")
+    "fastcgi-stderr",  # FastCGI sent in stderr: "...": the application wrote to stderr (PHP
+    # errors); context for another kind, not itself a failed request. `detail` has the text
     "ssl-handshake",  # SSL_do_handshake() failed while SSL handshaking to upstream
     "ssl-verify",  # upstream SSL certificate verify error / does not match
     "worker-connections",  # worker_connections are not enough
@@ -58,8 +70,15 @@ KINDS: tuple[str, ...] = (
 
 _LINE_RE = re.compile(
     r"^(?P<ts>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?P<level>\w+)\] "
-    r"(?P<pid>\d+)#(?P<tid>\d+): (?:\*(?P<conn>\d+) )?(?P<rest>.*)$"
+    r"(?P<pid>\d+)#(?P<tid>\d+): (?:\*(?P<conn>\d+) )?(?P<rest>.*)\Z",
+    re.DOTALL,  # a FastCGI stderr message keeps the application's newlines
 )
+_START_RE = re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[")
+_STDERR_PREFIX = 'FastCGI sent in stderr: "'
+# Where nginx's own words resume after the application's stderr text: `" while ACTION, client: `.
+_STDERR_END_RE = re.compile(r'" while [a-z ]+, client: ')
+_MAX_RECORD = 2048 + 64  # NGX_MAX_ERROR_STR (src/core/ngx_log.h), plus room for a stray \r or two
+_SOCKET_RE = re.compile(r"^connect\(\) to (unix:\S+) failed")
 # ngx_http_log_error appends these, always in this order, after the message.
 _FIELD_RE = re.compile(r', (client|server|request|subrequest|upstream|host|referrer): ("(?:[^"\\]|\\.)*"|[^,]*)')
 _ERRNO_RE = re.compile(r"\((\d+): ([^)]*)\)")
@@ -80,9 +99,15 @@ def _classify(message: str, has_upstream: bool, level: str = "error") -> str:
 
 def _classify_message(message: str, has_upstream: bool) -> str:
     m = message
+    if m.startswith(_STDERR_PREFIX):  # first: the rest is the application's text, not nginx's
+        return "fastcgi-stderr"
     low = m.lower()
     errno = _errno(m)
     towards_upstream = has_upstream or "upstream" in low
+    if low.startswith("connect() to unix:"):
+        by_errno_unix = {2: "socket-missing", 13: "socket-permission", 11: "socket-backlog"}
+        if errno in by_errno_unix:
+            return by_errno_unix[errno]
     if "no live upstreams" in low:
         return "no-live-upstreams"
     if "could not be resolved" in low:
@@ -119,6 +144,12 @@ def _classify_message(message: str, has_upstream: bool) -> str:
         return "invalid-chunked"
     if "upstream sent more data than specified" in low:
         return "invalid-length"
+    if (
+        "upstream sent unsupported fastcgi" in low
+        or "upstream sent invalid fastcgi" in low
+        or "upstream sent unexpected fastcgi" in low
+    ):
+        return "fastcgi-protocol"
     if low.startswith("upstream sent") or "upstream sent invalid" in low:
         return "invalid-header"
     if "buffered to a temporary file" in low:
@@ -190,7 +221,13 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         return None
     rest = m.group("rest")
     fields: dict[str, str] = {}
-    cut = rest.find(", client: ")
+    cut = -1
+    if rest.startswith(_STDERR_PREFIX):
+        end = _STDERR_END_RE.search(rest, len(_STDERR_PREFIX))
+        if end:
+            cut = end.end() - len(", client: ")
+    if cut < 0:
+        cut = rest.find(", client: ")
     if cut < 0:
         message = rest
     else:
@@ -209,7 +246,17 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         hm = re.search(r'host not found in upstream "([^"]*)"', message)
         if hm:
             up["host"], up["port"] = split_hostport(hm.group(1))
-    action = re.search(r" while ([^,]*)$", message)
+    socket_path: str | None = None
+    if isinstance(up["host"], str) and up["host"].startswith("unix:"):
+        socket_path = up["host"][5:]
+    elif sm := _SOCKET_RE.match(message):  # no upstream field (a cut line): the message names it
+        up["host"], socket_path = sm.group(1), sm.group(1)[5:]
+    detail = None
+    if kind == "fastcgi-stderr":
+        detail = message[len(_STDERR_PREFIX) :]
+        quote = detail.rfind('"')
+        detail = (detail[:quote] if quote >= 0 else detail)[:2000]
+    action = _action(message)
     return {
         "ts": ts.isoformat(),
         "epoch": ts.timestamp(),
@@ -217,7 +264,7 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         "pid": int(m.group("pid")),
         "connection": int(m.group("conn")) if m.group("conn") else None,
         "message": message,
-        "action": action.group(1) if action else None,
+        "action": action,
         "kind": kind,
         "errno": _errno(message),
         "name": name,
@@ -225,6 +272,8 @@ def _parse_line(line: str, tz: timezone) -> dict[str, Any] | None:
         "upstream_host": up["host"],
         "upstream_port": up["port"],
         "upstream_scheme": up["scheme"],
+        "upstream_socket": socket_path,
+        "detail": detail,
         "client": fields.get("client"),
         "server": fields.get("server"),
         "request": fields.get("request"),
@@ -264,8 +313,7 @@ def parse_error_log(text: str, *, now: datetime | None = None, window_s: float |
 
     entries: list[dict[str, Any]] = []
     unparsed = notices = 0
-    for raw in lines:
-        line = raw.rstrip("\r")
+    for line in _records(lines):
         if not line.strip() or _NOW_RE.match(line) or _TZ_RE.match(line):
             continue
         try:
@@ -310,6 +358,32 @@ def parse_error_log(text: str, *, now: datetime | None = None, window_s: float |
         "window_s": window_s,
         "errors": errors,
     }
+
+
+def _action(message: str) -> str | None:
+    """What nginx was doing (" while %s", from ngx_http_log_error): the first " while " after
+    the message's last comma or newline. Found with plain string search, in linear time."""
+    tail = message[max(message.rfind(","), message.rfind("\n")) + 1 :]
+    cut = tail.find(" while ")
+    return tail[cut + len(" while ") :] if cut >= 0 else None
+
+
+def _records(lines: list[str]) -> list[str]:
+    """Physical lines -> log records. nginx writes a FastCGI stderr message as the application
+    sent it, newlines included, so its record goes on until nginx's own `" while ..., client: `
+    (or the next timestamp, or nginx's cap on a record's length)."""
+    records: list[str] = []
+    open_stderr = False
+    for raw in lines:
+        line = raw.rstrip("\r")
+        if open_stderr and not _START_RE.match(line) and len(records[-1]) + len(line) < _MAX_RECORD:
+            records[-1] += "\n" + line
+            open_stderr = not _STDERR_END_RE.search(line)
+            continue
+        records.append(line)
+        cut = line.find(_STDERR_PREFIX)
+        open_stderr = cut >= 0 and not _STDERR_END_RE.search(line, cut + len(_STDERR_PREFIX))
+    return records
 
 
 def _hostport(e: dict[str, Any]) -> str:

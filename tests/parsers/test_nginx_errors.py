@@ -132,8 +132,8 @@ def test_window_uses_the_hosts_clock():
             "(2: No such file or directory) while connecting to upstream, client: 1.1.1.1, "
             'server: _, request: "GET / HTTP/1.1", upstream: "http://unix:/run/app.sock:/", '
             'host: "h"',
-            "other",
-            {"upstream_host": "unix:/run/app.sock", "errno": 2},
+            "socket-missing",
+            {"upstream_host": "unix:/run/app.sock", "upstream_socket": "/run/app.sock", "errno": 2},
         ),
         (
             "2026/11/22 00:00:00 [alert] 7#7: 1024 worker_connections are not enough",
