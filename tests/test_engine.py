@@ -302,7 +302,7 @@ def test_unhealthy_backend_and_gateway_limits_conclude(pb502) -> None:
     assert engine.choose_branch("diagnose", state("gw_502", "log_no_live"))[0] == "cause-backend-down"
     assert (
         engine.choose_branch("diagnose", state("gw_502", "backend_loopback_only", "log_refused"))[0]
-        == "cause-backend-not-listening"
+        == "cause-backend-loopback"
     )
 
 

@@ -10,6 +10,8 @@ The control file is JSON, re-read on every request so a fault switches instantly
   {"mode": "crash"}                   accept, read the request, close without answering
   {"mode": "slow", "delay": 8}        answer after `delay` seconds (longer than the gateway waits)
   {"mode": "malformed"}               a status line followed by invalid header lines
+  {"mode": "own-502"}                 the API answers 502 itself (a dependency behind it is down);
+                                      /health, which checks only the process, answers 200
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-MODES = ("healthy", "crash", "slow", "malformed")
+MODES = ("healthy", "crash", "slow", "malformed", "own-502")
 DEFAULT_SLOW_DELAY = 8.0
 PR_SET_NAME = 15
 
@@ -128,6 +130,10 @@ class Handler(BaseHTTPRequestHandler):
                 "inflight": inflight,
             }
             status = 200
+        elif path in ("/api/users", "/api/users/") and mode == "own-502":
+            log.error("GET %s: the users service behind this app does not answer; 502", path)
+            body = {"error": "bad gateway: users-db did not answer", "served_by": self.server.hostname}
+            status = 502
         elif path in ("/api/users", "/api/users/"):
             body = {"users": USERS, "served_by": self.server.hostname}
             status = 200

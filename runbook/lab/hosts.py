@@ -249,14 +249,23 @@ class Hosts:
             data = json.loads(self.layout_path.read_text())
         except (OSError, ValueError):
             data = {}
-        return {"site": data.get("site") or "names-runtime", "moved": list(data.get("moved") or [])}
+        return {
+            "site": data.get("site") or "names-runtime",
+            "moved": list(data.get("moved") or []),
+            "dead": list(data.get("dead") or []),
+        }
 
-    def save_layout(self, site: str | None = None, moved: list[str] | None = None) -> None:
+    def save_layout(
+        self, site: str | None = None, moved: list[str] | None = None, dead: list[str] | None = None
+    ) -> None:
+        """`dead`: hosts that answer nothing at all (the dead-host fault): readiness skips them."""
         layout = self.layout()
         if site is not None:
             layout["site"] = site
         if moved is not None:
             layout["moved"] = sorted(moved)
+        if dead is not None:
+            layout["dead"] = sorted(dead)
         write_file(self.layout_path, json.dumps(layout))
 
     def services(self, host: str) -> list[str]:
@@ -502,6 +511,11 @@ class Hosts:
                 ],
                 "executable": system_python(),
                 "log": "/var/log/app/app.log",
+            }
+            # the same app bound to loopback only (the loopback-bind fault): up, and out of reach
+            services["app-loopback"] = {
+                **services["app"],
+                "argv": [*services["app"]["argv"], "--bind", "127.0.0.1"],
             }
         if "dnsmasq" in host.services:
             dns_dir = fs / "run/dnsmasq"

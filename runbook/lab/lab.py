@@ -233,7 +233,10 @@ class Lab(Hosts):
 
     def not_ready(self) -> list[str]:
         pending = []
+        dead = self.layout()["dead"]
         for name, host in HOSTS.items():
+            if name in dead:
+                continue
             running = self.service_status(name).get("running", {})
             address = self.address(name)
             if not tcp_open(address, 22):

@@ -212,8 +212,17 @@ def _stale_names(config: Any, resolved: Any, log: Any) -> dict[str, dict[str, An
     return stale
 
 
-def _fw_blocking(parsed: Any, port: Any = None, address: Any = None) -> list[str]:
-    """Firewall rules (as written) that would drop or reject traffic to this port/address."""
+def _fw_blocking(
+    parsed: Any,
+    port: Any = None,
+    address: Any = None,
+    source: Any = None,
+    destination: Any = None,
+    chains: Any = None,
+) -> list[str]:
+    """Firewall rules (as written) that would drop or reject a new connection to this port,
+    involving `address`, or from `source` to `destination`, in `chains` (default INPUT and
+    OUTPUT). A rule that lets the source in surely hides the DROP policy after it."""
     from runbook.parsers.firewall import rules_affecting
 
     if not isinstance(parsed, Mapping) or "rules" not in parsed:
@@ -222,8 +231,70 @@ def _fw_blocking(parsed: Any, port: Any = None, address: Any = None) -> list[str
         port_n = int(port) if port not in (None, "") else None
     except (TypeError, ValueError):
         port_n = None
-    rules = rules_affecting(dict(parsed), port=port_n, address=str(address) if address else None)
-    return [str(r.get("spec") or r) for r in rules]
+
+    def ip(value: Any) -> str | None:
+        return str(value).strip("[]") if value and _is_ip(value) else None
+
+    rules = rules_affecting(
+        dict(parsed),
+        port=port_n,
+        address=str(address) if address else None,
+        source=ip(source),
+        destination=ip(destination),
+        chains=tuple(chains) if chains else ("INPUT", "OUTPUT"),
+    )
+    return [f"{r.get('table')}/{r.get('chain')}: {r.get('spec') or r}" for r in rules]
+
+
+def _identities(host: Mapping[str, Any], resolved: list[dict[str, list[str]]]) -> set[str]:
+    """Every way a host may be named: its inventory name, address and `hostname`, and what
+    any of them resolved to."""
+    names = {str(host.get(k)) for k in ("name", "address", "var_hostname") if host.get(k)}
+    for answers in resolved:
+        for name in list(names):
+            names.update(answers.get(name, []))
+    for answers in resolved:  # and the names that resolve to one of its addresses
+        names.update(name for name, addrs in answers.items() if names & set(addrs))
+    return names
+
+
+def _addresses_of(hosts: Any, *resolved: Any) -> list[str]:
+    """The IP addresses of inventory hosts: the address itself, or what a name resolved to."""
+    maps = [_answers(r) for r in resolved]
+    out: list[str] = []
+    for h in hosts or []:
+        if isinstance(h, Mapping):
+            out += [n for n in sorted(_identities(h, maps)) if _is_ip(n)]
+    return list(dict.fromkeys(out))
+
+
+#: the gap reasons of a host that does not answer at all (as opposed to refusing us)
+_SILENT = {"unreachable", "timeout", "disconnected"}
+#: how the gateway fails to connect to a host that answers nothing
+_NO_ANSWER_KINDS = {"connect-timeout", "no-route", "net-unreachable"}
+
+
+def _dead_hosts(gaps: Any, backends: Any, reach: Any, log: Any, *resolved: Any) -> list[str]:
+    """Backends that answer nothing from either side: SSH to them fails without an answer
+    (unreachable, timeout) and the gateway's connections to them time out or find no route
+    (the reach check, or the gateway's log)."""
+    silent = {str(g.get("host")) for g in gaps or [] if isinstance(g, Mapping) and g.get("reason") in _SILENT}
+    failed: set[str] = set()
+    for r in reach or []:
+        if isinstance(r, Mapping) and isinstance(r.get("item"), Mapping):
+            state = (r.get("data") or {}).get("state")
+            if state in ("timeout", "no-route") or r.get("timed_out"):
+                failed.add(str(r["item"].get("host")))
+    if isinstance(log, Mapping):
+        for e in log.get("entries") or []:
+            if isinstance(e, Mapping) and e.get("kind") in _NO_ANSWER_KINDS and e.get("upstream_host"):
+                failed.add(str(e["upstream_host"]).strip("[]"))
+    maps = [_answers(r) for r in resolved]
+    dead = []
+    for h in backends or []:
+        if isinstance(h, Mapping) and str(h.get("name")) in silent and _identities(h, maps) & failed:
+            dead.append(str(h["name"]))
+    return dead
 
 
 # --- bounds: a playbook that validates must not be able to crash or stall a run ----------------
@@ -344,6 +415,8 @@ def environment() -> SandboxedEnvironment:
     env.filters["not_in_inventory"] = _not_in_inventory
     env.filters["fw_blocking"] = _fw_blocking
     env.filters["stale_names"] = _stale_names
+    env.filters["addresses_of"] = _addresses_of
+    env.filters["dead_hosts"] = _dead_hosts
     return env
 
 

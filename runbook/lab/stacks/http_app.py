@@ -27,6 +27,8 @@ def reset(lab: Lab, keep_dns: bool) -> bool:
     The backends move home and dns1 serves its records before the site is written: nginx
     resolves the names of an `upstream` pool when it reloads."""
     moved_back = lab.readdress([])
+    revived = lab.layout()["dead"]
+    lab.save_layout(dead=[])
     for host in HOSTS.values():
         if "app" in (*host.services, *host.optional):
             write_file(lab.fs(host.name) / "run/app/control.json", json.dumps({"mode": "healthy"}))
@@ -37,6 +39,10 @@ def reset(lab: Lab, keep_dns: bool) -> bool:
             dns_restarted |= name == DNS.name
     for host in [*BACKENDS, GATEWAY]:
         lab.exec_in(host.name, ["iptables", "-F"], check=False)
+        lab.exec_in(host.name, ["iptables", "-P", "INPUT", "ACCEPT"], check=False)
+        lab.exec_in(host.name, ["iptables", "-P", "OUTPUT", "ACCEPT"], check=False)
+    if revived:
+        lab.wait_ready()
     dns_changed = dns_restarted if keep_dns else (lab.set_dns_records() or dns_restarted)
     if lab.write_site(lab.fs(GATEWAY.name), release=release_stamp()) or moved_back:
         lab.reload_nginx()
@@ -68,6 +74,48 @@ def app_mode(mode: str) -> Callable[[Lab, list[str]], bool]:
 def old_upstream_port(lab: Lab, targets: list[str]) -> bool:
     if lab.write_site(lab.fs(GATEWAY.name), release=release_stamp(), bad_port_hosts=targets):
         lab.reload_nginx()
+    return False
+
+
+def loopback_bind(lab: Lab, targets: list[str]) -> bool:
+    """The app restarts bound to 127.0.0.1 (a config change, or a framework's default): it runs
+    and answers on the host itself, and nothing from outside can reach it."""
+    for h in targets:
+        lab.reconcile(h, [s for s in lab.services(h) if s != "app"] + ["app-loopback"])
+    return False
+
+
+def dead_host(lab: Lab, targets: list[str]) -> bool:
+    """The targets stop answering anything (a hung kernel, a host cut off): SSH and the app's
+    port time out, from the machine and from the gateway alike."""
+    lab.save_layout(dead=targets)
+    for h in targets:
+        lab.exec_in(h, ["iptables", "-P", "INPUT", "DROP"])
+    return False
+
+
+def hardened(lab: Lab, targets: list[str]) -> bool:
+    """A hardened backend firewall on a healthy site: INPUT drops by default, and lets in only
+    loopback, replies, SSH and the app's port from the gateway."""
+    rules = [
+        ["-A", "INPUT", "-i", "lo", "-j", "ACCEPT"],
+        ["-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
+        ["-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+        ["-A", "INPUT", "-s", f"{GATEWAY.address}/32", "-p", "tcp", "--dport", str(APP_PORT), "-j", "ACCEPT"],
+        ["-A", "INPUT", "-p", "icmp", "-j", "ACCEPT"],
+    ]
+    for h in targets:
+        for rule in rules:
+            lab.exec_in(h, ["iptables", *rule])
+        lab.exec_in(h, ["iptables", "-P", "INPUT", "DROP"])
+    return False
+
+
+def gateway_egress(lab: Lab, targets: list[str]) -> bool:
+    """A rule in the gateway's own OUTPUT chain drops its traffic to the targets' app port."""
+    for h in targets:
+        rule = ["-d", f"{lab.address(h)}/32", "-p", "tcp", "--dport", str(APP_PORT), "-j", "DROP"]
+        lab.exec_in(GATEWAY.name, ["iptables", "-A", "OUTPUT", *rule])
     return False
 
 
@@ -246,5 +294,57 @@ FAULTS = (
         needs_names=True,
         site="pool-names",
         proofs=(Proof(None, BOTH, "app2.lab.internal"),),
+    ),
+    Fault(
+        "healthy-hardened",
+        "(extra) no fault, behind a hardened firewall on each backend: INPUT drops by default and "
+        "lets in the app's port from the gateway only",
+        "no-fault-found",
+        200,
+        None,
+        make=hardened,
+        undo=reset,
+        proofs=(Proof(None, ()),),
+    ),
+    Fault(
+        "dead-host",
+        "(extra) the backend answers nothing at all: SSH and the app's port time out",
+        "backend-down",
+        504,
+        r"upstream timed out \(110: Connection timed out\) while connecting to upstream",
+        make=dead_host,
+        undo=reset,
+        proofs=(Proof(ON_APP2, ON_APP2, "app2"),),
+    ),
+    Fault(
+        "loopback-bind",
+        "(extra) the app restarted listening on 127.0.0.1 only: it answers on the host, not to the gateway",
+        "backend-down",
+        502,
+        REFUSED,
+        make=loopback_bind,
+        undo=reset,
+        proofs=(Proof(ON_APP2, ON_APP2, "127.0.0.1"),),
+    ),
+    Fault(
+        "backend-own-502",
+        "(extra) the app itself answers 502 (a service behind it is down); nginx passes it on and "
+        "logs nothing",
+        "backend-down",
+        502,
+        None,
+        make=app_mode("own-502"),
+        undo=reset,
+        proofs=(Proof(ON_APP2, ON_APP2, "users-db"),),
+    ),
+    Fault(
+        "gateway-egress",
+        "(extra) a rule in the gateway's own OUTPUT chain drops its traffic to the backend's port",
+        "network-blocked",
+        504,
+        r"upstream timed out \(110: Connection timed out\) while connecting to upstream",
+        make=gateway_egress,
+        undo=reset,
+        proofs=(Proof(ON_APP2, ("gw1",), "OUTPUT"),),
     ),
 )
