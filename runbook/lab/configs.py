@@ -54,7 +54,8 @@ http {
 	log_format upstreamlog '$remote_addr - $remote_user [$time_local] "$request" '
 		'$status $body_bytes_sent "$http_referer" "$http_user_agent" '
 		'upstream=$upstream_addr upstream_status=$upstream_status '
-		'request_time=$request_time upstream_response_time=$upstream_response_time';
+		'request_time=$request_time upstream_response_time=$upstream_response_time '
+		'upstream_header_time=$upstream_header_time';
 	access_log /var/log/nginx/access.log upstreamlog;
 
 	include /etc/nginx/conf.d/*.conf;

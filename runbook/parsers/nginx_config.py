@@ -424,6 +424,34 @@ def _combine(values: list[Any], pick_min: bool) -> Any:
     return min(values) if pick_min else values[0]
 
 
+def _access_logs(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every access log nginx writes to a file: path, format name and the format itself
+    (nginx's predefined `combined` when none is named). Formats are looked up after the walk,
+    since `log_format` may come after the `access_log` that uses it."""
+    from runbook.parsers.nginx_access import COMBINED
+
+    formats: dict[str, str] = {"combined": COMBINED}
+    logs: dict[str, str] = {}
+    stack = [iter(tree)]
+    while stack:  # iterative: a deep configuration must not exhaust the recursion limit
+        st = next(stack[-1], None)
+        if st is None:
+            stack.pop()
+            continue
+        d, args = st.get("directive"), [str(a) for a in st.get("args") or []]
+        if d == "log_format" and len(args) >= 2:
+            formats[args[0]] = "".join(a for a in args[1:] if not a.startswith("escape="))
+        elif (
+            d == "access_log"
+            and args and args[0] != "off"
+            and not args[0].startswith("syslog:") and "$" not in args[0]
+        ):
+            logs.setdefault(args[0], args[1] if len(args) > 1 and "=" not in args[1] else "combined")
+        if st.get("block"):
+            stack.append(iter(st["block"]))
+    return [{"path": p, "format": name, "fmt": formats.get(name)} for p, name in logs.items()]
+
+
 def parse_nginx_t(text: str) -> dict[str, Any]:
     """Parse `nginx -T` (stdout and stderr, in any order) into the gateway's effective setup.
 
@@ -450,6 +478,7 @@ def parse_nginx_t(text: str) -> dict[str, Any]:
         "unresolved_targets": [],
         "user": None,
         "user_group": None,
+        "access_logs": [],
     }
     try:
         _parse_into(text, result)
@@ -490,6 +519,7 @@ def _parse_into(text: str, result: dict[str, Any]) -> None:
     main = files[0][0]
     tree = _stitch(parsed[main], parsed, os.path.dirname(main), errors)
 
+    result["access_logs"] = _access_logs(tree)
     walker = _Walker()
     walker.walk_main(tree)
     upstreams = {u["name"]: u for u in walker.upstreams}

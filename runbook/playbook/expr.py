@@ -136,6 +136,13 @@ def _history(data: Any) -> list[str]:
     return lines
 
 
+def _access_summary(text: Any, fmt: Any = None) -> dict[str, Any]:
+    """The access log read by its format (see runbook/parsers/nginx_access.py)."""
+    from runbook.parsers.nginx_access import parse_access_log
+
+    return parse_access_log(str(text or ""), str(fmt) if fmt else None)
+
+
 def _answers(resolved: Any) -> dict[str, list[str]]:
     """name -> addresses, from the results of resolving names (a dns check's `item` and answers)."""
     answers: dict[str, list[str]] = {}
@@ -412,6 +419,7 @@ def environment() -> SandboxedEnvironment:
     env.filters["upstreams_of"] = _upstreams_of
     env.filters["lines_of"] = _lines_of
     env.filters["history"] = _history
+    env.filters["access_summary"] = _access_summary
     env.filters["not_in_inventory"] = _not_in_inventory
     env.filters["fw_blocking"] = _fw_blocking
     env.filters["stale_names"] = _stale_names
