@@ -60,5 +60,7 @@ class Fault:
     proofs: tuple[Proof, ...] = field(default=(), kw_only=True)
     #: the gateway site style the fault needs (None: any of configs.SITE_STYLES)
     site: str | None = field(default=None, kw_only=True)
+    #: the targets answer nothing: SSH to them fails, and a diagnosis records those gaps
+    silent: bool = field(default=False, kw_only=True)
     #: the fault shows only when the gateway's config names its backends (a DNS fault)
     needs_names: bool = field(default=False, kw_only=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from runbook.lab.fault import Fault, Proof
 from runbook.lab.hosts import release_stamp, write_file
-from runbook.lab.topology import APP_PORT, BACKENDS, DNS, GATEWAY, HOSTS, MOVED_ADDRESSES, SLOW_DELAY_S
+from runbook.lab.topology import APP_PORT, BACKENDS, BRIDGE_ADDRESS, DNS, GATEWAY, HOSTS, MOVED_ADDRESSES, SLOW_DELAY_S
 
 if TYPE_CHECKING:
     from runbook.lab.lab import Lab
@@ -96,12 +96,14 @@ def dead_host(lab: Lab, targets: list[str]) -> bool:
 
 def hardened(lab: Lab, targets: list[str]) -> bool:
     """A hardened backend firewall on a healthy site: INPUT drops by default, and lets in only
-    loopback, replies, SSH and the app's port from the gateway."""
+    loopback, replies, SSH and the app's port from the gateway (and the monitoring host)."""
     rules = [
         ["-A", "INPUT", "-i", "lo", "-j", "ACCEPT"],
         ["-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
         ["-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
         ["-A", "INPUT", "-s", f"{GATEWAY.address}/32", "-p", "tcp", "--dport", str(APP_PORT), "-j", "ACCEPT"],
+        # the monitoring host (the machine, on the lab's bridge) checks the app too
+        ["-A", "INPUT", "-s", f"{BRIDGE_ADDRESS}/32", "-p", "tcp", "--dport", str(APP_PORT), "-j", "ACCEPT"],
         ["-A", "INPUT", "-p", "icmp", "-j", "ACCEPT"],
     ]
     for h in targets:
@@ -314,6 +316,7 @@ FAULTS = (
         r"upstream timed out \(110: Connection timed out\) while connecting to upstream",
         make=dead_host,
         undo=reset,
+        silent=True,
         proofs=(Proof(ON_APP2, ON_APP2, "app2"),),
     ),
     Fault(
