@@ -18,7 +18,9 @@ Documented "unknown" (asserted as such, not counted as agreement): nft rulesets 
 cannot decide -- a verdict map with a drop branch (its counter, if any, moves whichever branch
 was taken), and a `policy drop` chain that accepts the first packet but has no
 `ct state established` rule (later packets may fall to the uncounted policy).
-IPv6 is off in both namespaces so that neighbour discovery cannot move `inet` counters.
+IPv6 is off in both namespaces so that neighbour discovery cannot move `inet` counters, and no
+packet of one probe may fall into the next one's window: a failed probe aborts its socket (RST
+at once, no FIN retransmissions) and the server never retransmits a SYN-ACK.
 """
 
 from __future__ import annotations
@@ -70,14 +72,17 @@ while True:
 """
 
 PROBE = f"""
-import socket, sys
+import socket, struct, sys
 s = socket.socket(); s.settimeout({PROBE_TIMEOUT})
+ok = False
 try:
     s.connect(("{S}", {P}))
     ok = s.recv(16).startswith(b"ok")
 except OSError:
-    ok = False
+    pass
 finally:
+    if not ok:  # abort (RST now) rather than leave FIN retransmissions to the next ruleset
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
 sys.exit(0 if ok else 1)
 """
@@ -111,9 +116,12 @@ def pair() -> Iterator[None]:
     try:
         for ns in (CLIENT_NS, SERVER_NS):
             sh("ip", "netns", "add", ns)
+            # no IPv6 (neighbour discovery would move inet counters); no SYN-ACK retransmissions
+            # from a half-open connection into the next ruleset's window
             in_ns(
                 ns,
-                "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; ip link set lo up",
+                "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
+                " net.ipv4.tcp_synack_retries=0; ip link set lo up",
             )
         sh("ip", "-n", CLIENT_NS, "link", "add", "fwd0", "type", "veth", "peer", "name", "fwd1", "netns", SERVER_NS)
         for ns, dev, addr in ((CLIENT_NS, "fwd0", C), (SERVER_NS, "fwd1", S)):
