@@ -300,24 +300,29 @@ def _parse_nft_block(snap: _Snapshot, lines: list[str], start: int) -> int:
     i = start + 1
     chain: str | None = None
     chain_depth = 0
-    pending = ""
+    pending: list[str] = []  # a rule whose braces span lines
+    pending_len = 0
+    skipping = False  # that rule grew too long: drop it up to its closing brace
     while i < len(lines) and depth > 0:
         line = lines[i]
         i += 1
         if not line or line.startswith("#"):
             continue
         delta = _brace_delta(line)
-        if pending:
-            if len(pending) + len(line) > MAX_RULE:
-                snap.errors.append(f"an nft rule longer than {MAX_RULE} characters was skipped")
-                pending = ""
-                depth += delta
-                continue
-            pending += " " + line
+        if pending or skipping:
             depth += delta
-            if depth == chain_depth and chain:
-                _nft_rule(snap, table, chain, pending)
-                pending = ""
+            if not skipping:
+                pending.append(line)
+                pending_len += len(line) + 1
+                if pending_len > MAX_RULE:
+                    snap.errors.append(f"an nft rule longer than {MAX_RULE} characters was skipped")
+                    pending, skipping = [], True
+            if depth <= chain_depth:
+                if pending and chain and depth == chain_depth:
+                    _nft_rule(snap, table, chain, " ".join(pending))
+                pending, pending_len, skipping = [], 0, False
+                if depth < chain_depth:
+                    chain = None
             continue
         if chain is None:
             if depth == 1 and line.startswith("chain ") and line.endswith("{"):
@@ -343,7 +348,7 @@ def _parse_nft_block(snap: _Snapshot, lines: list[str], start: int) -> int:
                 snap.nft_chains[f"{table}/{chain}"]["policy"] = line.split()[1].strip(";").lower()
             continue
         if delta > 0:
-            pending = line
+            pending, pending_len = [line], len(line)
             depth += delta
             continue
         depth += delta

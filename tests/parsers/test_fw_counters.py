@@ -271,7 +271,8 @@ def test_split_sections_ignores_lookalikes():
 
 @pytest.mark.parametrize(
     "hostile",
-    [
+    ids=lambda h: f"{h[:12]!r}x{len(h)}",
+    argvalues=[
         "[" * 200_000,
         "table " + "{" * 100_000,
         "table inet x {\n chain c {\n" + "tcp dport { " * 50_000 + "\n",
@@ -281,6 +282,9 @@ def test_split_sections_ignores_lookalikes():
         ("[1:1] -A INPUT -j DROP\n" * 120_000),
         "== before\n" * 50_000,
         "x" * 5_000_000,
+        "table inet x {\n chain c {\n tcp dport {\n" + "1,\n" * 1_000_000,
+        "table inet x {\n chain c {\n" + "tcp dport 1 counter packets 1 bytes 1 drop\n" * 90_000,
+        "table inet x {\n" + "chain c {\n}\n" * 200_000,
     ],
 )
 def test_hostile_input_is_bounded(hostile):
@@ -289,3 +293,14 @@ def test_hostile_input_is_bounded(hostile):
     assert time.monotonic() - start < 5
     assert r["verdict"] in ("blocked", "passed", "unknown")
     assert len(r["moved"]) <= 200 and len(r["errors"]) <= 40
+
+
+def test_nft_rule_spanning_lines():
+    text = (
+        "table ip t {\n chain o {\n type filter hook output priority 0; policy accept;\n"
+        " ip daddr {\n 10.0.0.1,\n 198.19.255.2 } counter packets N bytes 0 drop\n"
+        " counter packets 0 bytes 0 accept\n }\n}\n"
+    )
+    snap = parse_snapshot(text.replace("N", "0"))
+    assert [e["target"] for e in snap["entries"]] == ["DROP", "ACCEPT"]
+    assert verdict(diff_counters(text.replace("N", "0"), text.replace("N", "1")))["verdict"] == "blocked"
