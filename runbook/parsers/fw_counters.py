@@ -31,6 +31,17 @@ and returns
      "entries": N,            # rules and policies compared
      "errors": [...]}
 
+One check on the gateway (run as root; without it the counters are a gap, `needs_root`) is
+`fw_counters_command(probe)`, e.g. with probe
+`curl -sS -o /dev/null -m 3 -w 'http=%{http_code}\\n' http://10.0.0.3:8080/`:
+
+    echo '== role client'; echo '== before'; <SNAPSHOT>
+    echo '== probe'; <probe> 2>&1; echo "exit=$?"
+    echo '== after'; <SNAPSHOT>
+
+where SNAPSHOT reads `iptables-save -c` and `nft list ruleset` when they exist (IPv4 only: a
+probe to an IPv6 address needs ip6tables-save, not read here).
+
 Soundness (what each verdict rests on):
 - iptables (legacy or nf_tables backend) counts every rule and every built-in chain's policy,
   so a packet's fate in a built-in chain is always counted: by a terminal rule or by the policy.
@@ -84,6 +95,21 @@ _NFT_TERMINAL = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT", "return
 _HOOKS = {"prerouting", "input", "output", "postrouting"}
 _REPLY_HOOKS = {"client": {"input", "prerouting"}, "server": {"output", "postrouting"}}
 _OPT_COL = {"--", "-f", "!f"}
+
+
+SNAPSHOT = (
+    '{ PATH="$PATH:/usr/sbin:/sbin"; command -v iptables-save >/dev/null && iptables-save -c;'
+    " command -v nft >/dev/null && nft list ruleset; } 2>&1"
+)
+
+
+def fw_counters_command(probe: str, role: str = "client") -> str:
+    """The shell of one check: counters, the probe (a trusted shell string), counters again."""
+    return (
+        f"echo '== role {role}'; echo '== before'; {SNAPSHOT}\n"
+        f"echo '== probe'; {probe} 2>&1; echo \"exit=$?\"\n"
+        f"echo '== after'; {SNAPSHOT}\n"
+    )
 
 
 def _lines(text: str, errors: list[str]) -> list[str]:

@@ -304,3 +304,17 @@ def test_nft_rule_spanning_lines():
     snap = parse_snapshot(text.replace("N", "0"))
     assert [e["target"] for e in snap["entries"]] == ["DROP", "ACCEPT"]
     assert verdict(diff_counters(text.replace("N", "0"), text.replace("N", "1")))["verdict"] == "blocked"
+
+
+def test_the_command_runs_in_a_plain_shell(tmp_path):
+    """Without iptables or nft on PATH (or without root) the output is still well formed."""
+    import subprocess
+
+    from runbook.parsers.fw_counters import fw_counters_command
+
+    cmd = fw_counters_command("true")
+    out = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=30).stdout
+    assert out.splitlines()[:2] == ["== role client", "== before"]
+    assert "== probe" in out and "exit=0" in out and "== after" in out
+    r = parse("fw_counters", out)
+    assert r["verdict"] in ("passed", "blocked", "unknown")
