@@ -64,7 +64,11 @@ Soundness (what each verdict rests on):
       connection's first packet was accepted -- or this host's role makes the hook reply-only
       (client: input/prerouting; server: output/postrouting). Otherwise "unknown".
 - Counters are host-wide: other traffic during the window moves them too (the probe runs
-  between two snapshots of one command to keep the window short).
+  between two snapshots of one command to keep the window short). A scanner hitting a DROP
+  rule makes a false "blocked"; a new connection accepted concurrently by a `policy drop` nft
+  chain could pass for the probe's first packet. The check's own SSH session is ESTABLISHED
+  traffic: it never moves a DROP that would not also break the session, and it keeps the nft
+  "nothing moved" inference from firing (the answer is then "unknown", not a guess).
 - Snapshots that cannot be compared (missing, no counters, rules changed between them,
   counters went down) -> "unknown".
 
