@@ -52,6 +52,7 @@ def _have(name: str) -> bool:
 
 pytestmark = [
     pytest.mark.root,
+    pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces, iptables, nft)"),
     pytest.mark.skipif(
         not all(_have(b) for b in ("ip", "iptables-restore", "iptables-save", "nft")),
