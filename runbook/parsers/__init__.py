@@ -49,6 +49,12 @@ def _iptables(text: str) -> dict[str, Any]:
     return parse_iptables_save(text)
 
 
+def _fw_counters(text: str) -> dict[str, Any]:
+    from runbook.parsers.fw_counters import parse_fw_counters
+
+    return parse_fw_counters(text)
+
+
 _WINDOW_RE = re.compile(r"^WINDOW\s+(\d+(?:\.\d+)?)\s*$", re.MULTILINE)
 
 
@@ -65,6 +71,7 @@ PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "nginx_config": _nginx_config,
     "iptables": _iptables,
     "firewall": _iptables,
+    "fw_counters": _fw_counters,
     "resources": parse_resources,
     "ss_listen": lambda text: {"listening": parse_ss_listen(text)},
     "pgrep": lambda text: {"processes": parse_pgrep(text)},

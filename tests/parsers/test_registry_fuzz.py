@@ -46,6 +46,14 @@ PIECES = [
     "curl: (7) x",
     "\x00",
     "\r",
+    "== before\n",
+    "== after\n",
+    "== role client\n",
+    "[3:180] -A OUTPUT -d 10.0.0.2/32 -j REJECT\n",
+    "counter packets 1 bytes 60 drop\n",
+    "ct state established,related counter packets 9 bytes 1 accept\n",
+    "Chain INPUT (policy DROP 1 packets, 60 bytes)\n",
+    "       1       60 DROP       6    --  *      *       0.0.0.0/0            0.0.0.0/0\n",
 ]
 texty = st.one_of(
     st.text(),
