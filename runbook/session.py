@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -350,6 +350,7 @@ class Session:
                     )
                 )
         coros = []
+        turns: dict[str, asyncio.Lock] = {}
         for step in steps:
             step_id = f"s{self.walk.last_step + 1:03d}"
             self.log(
@@ -369,6 +370,8 @@ class Session:
                 coros.append(self._refused(step, step_id))
             elif step.host.name in self.walk.blocked_hosts:
                 coros.append(self._blocked(step, step_id))
+            elif step.check.serial:
+                coros.append(_in_turn(turns.setdefault(step.check.id, asyncio.Lock()), self._run_one(step, step_id)))
             else:
                 coros.append(self._run_one(step, step_id))
         self._step_tasks = [asyncio.ensure_future(c) for c in coros]
@@ -719,3 +722,12 @@ def unrun(step: PlannedStep, step_id: str, kind: str, message: str) -> Observati
     obs = new_observation(step, step_id, step.command, "")
     obs.error = {"kind": kind, "message": message}
     return obs
+
+
+async def _in_turn(lock: asyncio.Lock, coro: Coroutine[Any, Any, Observation]) -> Observation:
+    """Run `coro` when the steps before it of the same serial check have finished."""
+    try:
+        async with lock:
+            return await coro
+    finally:
+        coro.close()  # cancelled while waiting its turn: it never started, and must not warn

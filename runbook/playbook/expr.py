@@ -143,6 +143,21 @@ def _access_summary(text: Any, fmt: Any = None) -> dict[str, Any]:
     return parse_access_log(str(text or ""), str(fmt) if fmt else None)
 
 
+def _counter_verdict(before: Any, after: Any) -> dict[str, Any]:
+    """The firewall verdict of one host from its counters read before (a result of another
+    check, for the same host) and after the gateway's calls (`after`, one result)."""
+    from runbook.parsers.fw_counters import parse_fw_counters
+
+    if not isinstance(after, Mapping):
+        return {"verdict": "unknown", "why": "no counters read after the calls", "blockers": []}
+    first = next(
+        (b for b in before or [] if isinstance(b, Mapping) and b.get("host") == after.get("host")), None
+    )
+    if first is None:
+        return {"verdict": "unknown", "why": "no counters read before the calls", "blockers": []}
+    return parse_fw_counters(f"{first.get('stdout') or ''}\n{after.get('stdout') or ''}")
+
+
 def _answers(resolved: Any) -> dict[str, list[str]]:
     """name -> addresses, from the results of resolving names (a dns check's `item` and answers)."""
     answers: dict[str, list[str]] = {}
@@ -420,6 +435,7 @@ def environment() -> SandboxedEnvironment:
     env.filters["lines_of"] = _lines_of
     env.filters["history"] = _history
     env.filters["access_summary"] = _access_summary
+    env.filters["counter_verdict"] = _counter_verdict
     env.filters["not_in_inventory"] = _not_in_inventory
     env.filters["fw_blocking"] = _fw_blocking
     env.filters["stale_names"] = _stale_names

@@ -71,6 +71,9 @@ class CheckSpec(Strict):
     follow: str | None = None
     #: exit statuses that mean the check ran; any other is a gap (the log could not be read,
     #: the rules could not be listed). Unset: every exit is evidence but 126/127 (no tool).
+    #: the check's steps run one after another (a foreach whose items must not overlap, e.g.
+    #: measurements of one host's packet counters), still beside other checks' steps
+    serial: bool = False
     ok_exit: list[int] | None = None
 
     @model_validator(mode="after")
