@@ -13,9 +13,16 @@ from typing import Any, NoReturn
 
 from runbook import __version__
 from runbook.errors import SourceError
-from runbook.safety import say
 
 EXIT_OK, EXIT_UNCONCLUDED, EXIT_USAGE = 0, 1, 2
+
+
+def say(line: str) -> None:
+    """safety.say, imported when there is something to say (its redaction patterns cost a
+    first frame time)."""
+    from runbook.safety import say as say_safely
+
+    say_safely(line)
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
