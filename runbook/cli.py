@@ -12,10 +12,17 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from runbook import __version__
-from runbook.safety import say
-from runbook.yamlsource import SourceError
+from runbook.errors import SourceError
 
 EXIT_OK, EXIT_UNCONCLUDED, EXIT_USAGE = 0, 1, 2
+
+
+def say(line: str) -> None:
+    """safety.say, imported when there is something to say (its redaction patterns cost a
+    first frame time)."""
+    from runbook.safety import say as say_safely
+
+    say_safely(line)
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -291,15 +298,15 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runbook.headless import run_headless, run_sync, write_outputs
-    from runbook.wiring import build_session
-
     if not args.inventory and not args.scenario:
         say("runbook: run needs -i INVENTORY or --scenario NAME")
         return EXIT_USAGE
     cfg = _config(args)
     if not args.headless:
         return _tui(cfg)
+    from runbook.headless import run_headless, run_sync, write_outputs
+    from runbook.wiring import build_session
+
     try:
         session = build_session(cfg)
     except ValueError as exc:

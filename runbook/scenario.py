@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runbook.inventory import Host, Inventory
-from runbook.yamlsource import SourceError
+from runbook.errors import SourceError
+
+if TYPE_CHECKING:
+    from runbook.inventory import Inventory
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 FORMAT = 1
@@ -35,6 +37,8 @@ class Scenario:
         return self.header.get("expected_cause")
 
     def inventory(self) -> Inventory:
+        from runbook.inventory import Host, Inventory  # pydantic: loaded when a session is built
+
         start = next((e for e in self.events if e["type"] == "session-start"), None)
         if start is None:
             raise SourceError([f"{self.path}:1: the scenario holds no session-start event"])

@@ -10,15 +10,11 @@ from typing import Any
 
 import yaml
 
+from runbook.errors import SourceError
+
+__all__ = ["SourceError", "YamlSource", "load_yaml", "pydantic_problems"]
+
 Loc = tuple[str | int, ...]
-
-
-class SourceError(Exception):
-    """One or more problems in a source file, each as `file:line: message`."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass

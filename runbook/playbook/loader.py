@@ -16,6 +16,9 @@ from runbook.playbook.expr import (
     placeholder_names,
     template_names,
 )
+
+# found by find (kept importable from here)
+from runbook.playbook.find import PLAYBOOK_DIRS, find_playbook, shipped_playbooks  # noqa: F401
 from runbook.playbook.model import CAUSES, Node, Playbook
 from runbook.yamlsource import SourceError, YamlSource, load_yaml, pydantic_problems
 
@@ -47,35 +50,6 @@ EXPR_BUILTINS = {
     "joiner",
     "namespace",
 }
-
-PLAYBOOK_DIRS = [
-    Path(__file__).resolve().parent.parent / "_playbooks",  # installed wheel
-    Path(__file__).resolve().parent.parent.parent / "playbooks",  # source checkout
-]
-
-
-def find_playbook(ref: str) -> Path:
-    """A path, or the id of a shipped playbook (`502-bad-gateway`)."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    for directory in PLAYBOOK_DIRS:
-        for suffix in (".yaml", ".yml"):
-            candidate = directory / f"{ref}{suffix}"
-            if candidate.is_file():
-                return candidate
-    from runbook.suggest import unknown_name
-
-    raise SourceError([unknown_name("playbook file or id", ref, (p.stem for p in shipped_playbooks()))])
-
-
-def shipped_playbooks() -> list[Path]:
-    seen: dict[str, Path] = {}
-    for directory in PLAYBOOK_DIRS:
-        if directory.is_dir():
-            for p in sorted(directory.glob("*.y*ml")):
-                seen.setdefault(p.stem, p)
-    return list(seen.values())
 
 
 def load_playbook(ref: str | Path) -> Playbook:

@@ -1,4 +1,8 @@
-"""The Textual app: a thin driver of a Session (intents in, events out)."""
+"""The Textual app: a thin driver of a Session (intents in, events out).
+
+The first frame comes before the session: the start screen needs only the playbook's head and
+the scenario's hosts (wiring.start_info), and the session, its transports and the engine are
+built in a worker once that frame is on screen. What only later screens use is imported there."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import contextlib
 import getpass
 import sys
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -16,16 +21,16 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from runbook.engine import PlannedStep
-from runbook.events import Event, NodeEntered, StepFinished
-from runbook.inventory import Host
-from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
-from runbook.tui.screens.modals import ConfirmScreen, HelpScreen, HostKeyScreen, MutatingScreen
 from runbook.tui.screens.start import StartScreen
-from runbook.wiring import RunConfig, build_session
+from runbook.wiring import RunConfig, StartInfo, start_info
 
 if TYPE_CHECKING:
+    from runbook.engine import PlannedStep
+    from runbook.events import Event
+    from runbook.inventory import Host
     from runbook.report.live import LiveReport
+    from runbook.session import Session
+    from runbook.tui.screens.main import MainScreen
 
 APP_ACTIONS: list[tuple[str, str, str, str]] = [
     # key, action, footer label, help
@@ -57,39 +62,104 @@ class RunbookApp(App[int]):
         super().__init__()
         self.cfg = cfg
         self.resumed = resume_events is not None
-        self.session = build_session(
-            cfg,
-            host_key_prompt=self.host_key_prompt,
-            confirm_mutating=self.confirm_mutating,
-            resume_events=resume_events,
-        )
-        self.session.subscribe(self.on_session_event)
+        self._resume_events = resume_events
+        self._session: Session | None = None
+        self._session_lock = threading.Lock()
+        #: why the session could not be built (the app exits; run_app raises it)
+        self.build_error: Exception | None = None
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self.exported: Path | None = None
         self.ask_incident = ask_incident and not self.resumed
+        #: the start screen's facts, when they can be had without the session
+        self.start_info: StartInfo | None = start_info(cfg) if self.ask_incident else None
         self.main: MainScreen | None = None
         self.closed = False
         self._live_report: LiveReport | None = None  # made on first use: its imports wait till then
+        if self.start_info is None:
+            # no start screen to show first (or it needs the session): built here, so that a
+            # bad playbook, scenario or inventory stops before the TUI as it always has
+            self._session = self.build_session()
+
+    @property
+    def session(self) -> Session:
+        """Built on first use, or in a worker behind the first frame (then this waits for it)."""
+        with self._session_lock:
+            if self.build_error is not None:
+                raise self.build_error
+            if self._session is None:
+                try:
+                    self._session = self.build_session()
+                except Exception as exc:
+                    self.build_error = exc
+                    raise
+            return self._session
+
+    def build_session(self) -> Session:
+        from runbook.wiring import build_session
+
+        session = build_session(
+            self.cfg,
+            host_key_prompt=self.host_key_prompt,
+            confirm_mutating=self.confirm_mutating,
+            resume_events=self._resume_events,
+            prepared=self.start_info,
+        )
+        session.subscribe(self.on_session_event)
+        return session
 
     # ---- start -------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.warm_up()
-        s = self.session
-        self.title = f"runbook · {s.playbook.title}"
+        info = self.start_info
+        if info is None:  # the start screen needs the session (or there is none): built now
+            s = self.session
+            info = StartInfo(
+                playbook_id=s.playbook.id,
+                title=s.playbook.title,
+                public_url=s.public_url,
+                hosts=len(s.inventory.hosts),
+                journal=s.journal.path,
+            )
+            scenario = s.options.scenario
+        else:
+            scenario = info.scenario_name
+        self.title = f"runbook · {info.title}"
         if self.ask_incident:
             incident = dict(self.cfg.incident)
-            incident.setdefault("title", f"{s.playbook.title} on {s.public_url or 'the site'}")
+            incident.setdefault("title", f"{info.title} on {info.public_url or 'the site'}")
             incident.setdefault("responder", _user())
-            where = f"scenario {s.options.scenario} (replayed hosts)" if s.options.scenario else "live hosts"
-            subtitle = (
-                f"{s.playbook.title} · {len(s.inventory.hosts)} hosts · {where}\njournal: {self.shown(s.journal.path)}"
-            )
+            where = f"scenario {scenario} (replayed hosts)" if scenario else "live hosts"
+            subtitle = f"{info.title} · {info.hosts} hosts · {where}\njournal: {self.shown(info.journal)}"
             self.push_screen(StartScreen(incident, subtitle), self.begin)
         else:
             self.begin(None)
+        # what the first frame does not need waits until it is on screen
+        self.call_after_refresh(self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        if self._session is None:
+            self.build_in_background()
+        else:
+            self.warm_up()
+
+    @work(thread=True, group="session-build", exit_on_error=False)
+    def build_in_background(self) -> None:
+        try:
+            self.session  # noqa: B018 (built and kept by the property)
+        except Exception as exc:
+            self.call_from_thread(self.build_failed, exc)
+            return
+        self.warm_up_now()
+
+    def build_failed(self, exc: Exception) -> None:
+        """A bad playbook or scenario: leave the TUI; run_app reports it as before (exit 2)."""
+        self.build_error = exc
+        self.exit(2, return_code=2)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
+        self.warm_up_now()
+
+    def warm_up_now(self) -> None:
         """Compile the report template while the engineer reads the first screen (the preview is then quick),
         and load the secret detectors (detect-secrets pulls in requests) before the first output needs them."""
         from runbook.report.markdown import _environment
@@ -99,12 +169,21 @@ class RunbookApp(App[int]):
         warm_up_safety()
 
     def begin(self, incident: dict[str, str] | None) -> None:
+        from runbook.tui.screens.main import MainScreen
+
+        try:
+            session = self.session  # waits for the worker if it is still at it
+        except Exception as exc:
+            self.build_failed(exc)
+            return
         if incident is not None:
-            self.session.options.incident = incident
-        self.main = MainScreen(self.session, start=not self.resumed)
+            session.options.incident = incident
+        self.main = MainScreen(session, start=not self.resumed)
         self.push_screen(self.main)
 
     def on_session_event(self, event: Event) -> None:
+        from runbook.events import NodeEntered, StepFinished
+
         if self.main is not None and self.main.is_mounted:
             self.main.session_event(event)
         if isinstance(event, (StepFinished, NodeEntered)):
@@ -125,6 +204,8 @@ class RunbookApp(App[int]):
 
     # ---- prompts the core awaits --------------------------------------------------------
     async def host_key_prompt(self, host: Host, fingerprint: str) -> str:
+        from runbook.tui.screens.modals import HostKeyScreen
+
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         def decided(decision: str | None) -> None:
@@ -137,6 +218,8 @@ class RunbookApp(App[int]):
         return decision
 
     async def confirm_mutating(self, steps: list[PlannedStep]) -> bool:
+        from runbook.tui.screens.modals import MutatingScreen
+
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         def decided(yes: bool | None) -> None:
@@ -228,6 +311,8 @@ class RunbookApp(App[int]):
             self.push_screen(ConclusionScreen(self.conclusion_text()))
 
     def action_help(self) -> None:
+        from runbook.tui.screens.modals import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(help_rows()))
@@ -239,6 +324,7 @@ class RunbookApp(App[int]):
         main = self.main
         busy = main is not None and (main.busy or main.following is not None)
         if busy:
+            from runbook.tui.screens.modals import ConfirmScreen
 
             def confirmed(ok: bool | None) -> None:
                 if ok:
@@ -263,6 +349,9 @@ class RunbookApp(App[int]):
                 if worker.is_running and worker.group in ("session", "follow"):
                     with contextlib.suppress(Exception):
                         await worker.wait()
+        if self.build_error is not None:
+            self.exit(2, return_code=2)
+            return
         await self.close_session()
         code = 0 if self.session.status == "concluded" else 1
         self.exit(code, return_code=code)
@@ -276,6 +365,8 @@ class RunbookApp(App[int]):
         await self.session.close()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from runbook.tui.screens.main import ACTION_HELP, ACTIONS, MainScreen
+
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):
             for key, action, desc, _ in ACTIONS:
@@ -286,6 +377,8 @@ class RunbookApp(App[int]):
 
 
 def help_rows() -> list[tuple[str, str]]:
+    from runbook.tui.screens.main import ACTION_HELP, ACTIONS
+
     rows = [(key, ACTION_HELP[action]) for key, action, _, _ in ACTIONS]
     rows += [(key.replace("question_mark", "?").replace(",", " "), text) for key, _, _, text in APP_ACTIONS]
     rows += [("ctrl+p", "command palette"), ("escape", "back to the tree (from the note, a dialog or a screen)")]
@@ -307,6 +400,11 @@ def run_app(cfg: RunConfig, resume_events: list[dict[str, Any]] | None = None) -
         print(f"runbook: {exc}", file=sys.stderr)
         return 2
     code = app.run()
+    if app.build_error is not None:  # built behind the first frame: reported as if before it
+        if isinstance(app.build_error, ValueError):
+            print(f"runbook: {app.build_error}", file=sys.stderr)
+            return 2
+        raise app.build_error
     if not app.closed:
         # the app ended another way (a crash, a signal): still end the journal
         app.closed = True
