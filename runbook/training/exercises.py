@@ -25,10 +25,12 @@ _ALL: list[Exercise] = [
         "quiet-lantern",
         "Quiet Lantern",
         "hard",
-        "Users API: synthetic check failed once at 03:12 UTC with a 502, then passed; two user tickets.",
-        (("healthy", ()),),
-        title="A one-off blip: nothing is wrong now",
-        teaching="Every layer answers cleanly and a burst of traffic stays clean: no fault to fix.",
+        "Users API: synthetic check failed once at 03:12 UTC with a 502, then passed; two user tickets. "
+        "Security hardened the backends' firewalls last week.",
+        (("healthy-hardened", ()),),
+        title="A one-off blip behind hardened firewalls: nothing is wrong now",
+        teaching="The backends drop everything by default, but let the gateway in: a listed DROP policy is "
+        "not a block. The counters show nothing dropped the gateway's calls, and a burst stays clean.",
     ),
     Exercise(
         "granite-owl",
@@ -130,6 +132,52 @@ _ALL: list[Exercise] = [
         title="Two faults: a firewall drop hides a slow backend",
         teaching="Removing the firewall rule on app1 will turn its 504s into slow answers: app1 itself "
         "answers after 8 s, longer than the gateway waits.",
+    ),
+]
+
+_ALL += [
+    Exercise(
+        "hazel-stork",
+        "Hazel Stork",
+        "hard",
+        "Users API: every request 502s since 05:40 UTC; the backends were moved to new addresses at 05:30 "
+        "and their DNS records updated.",
+        (("stale-resolution", ()),),
+        title="The gateway still connects to the backends' old addresses",
+        teaching="nginx resolved the pool's names when it last loaded: a reload makes it resolve them again.",
+    ),
+    Exercise(
+        "flint-vole",
+        "Flint Vole",
+        "medium",
+        "Users API: 504s on about half of requests since 14:05 UTC; one backend stopped sending metrics.",
+        (("dead-host", ("app2",)),),
+        title="A backend host answers nothing",
+    ),
+    Exercise(
+        "moss-tern",
+        "Moss Tern",
+        "medium",
+        "Users API: 502s on about half of requests since 10:15 UTC, right after app2's config was templated.",
+        (("loopback-bind", ("app2",)),),
+        title="A backend listens on loopback only",
+    ),
+    Exercise(
+        "rowan-shrike",
+        "Rowan Shrike",
+        "medium",
+        "Users API: 502s on about half of requests since 08:45 UTC; the gateway's error log is quiet.",
+        (("backend-own-502", ("app2",)),),
+        title="A backend answers 502 itself",
+    ),
+    Exercise(
+        "pewter-gull",
+        "Pewter Gull",
+        "hard",
+        "Users API: 504s on about half of requests since 19:20 UTC; the gateway's hardening playbook ran "
+        "at 19:15.",
+        (("gateway-egress", ("app2",)),),
+        title="The gateway's own firewall drops its traffic to one backend",
     ),
 ]
 

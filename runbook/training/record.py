@@ -104,10 +104,11 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
     conclusion = next((e for e in events if e["type"] == "conclusion"), None)
     if conclusion is None:
         raise SystemExit(f"runbook: the walk on {ex.name} did not conclude; nothing recorded")
+    measured = measured_difficulty(events, len(ex.faults))
     header = {
         "name": ex.name,
         "codename": ex.codename,
-        "difficulty": ex.difficulty,
+        **measured,
         "briefing": ex.briefing,
         "title": ex.title or FAULTS[first].description,
         "playbook": "502-bad-gateway",
@@ -126,6 +127,30 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
     out = out_dir / f"{ex.name}.jsonl"
     write_scenario(out, header, as_scenario_events(events, swept))
     return out
+
+
+def measured_difficulty(events: list[dict[str, Any]], faults: int) -> dict[str, Any]:
+    """Difficulty from facts of the expert's walk, not by hand: the steps on its path and the
+    distractors (warning or critical findings the conclusion does not rest on), and whether one
+    fault hides another."""
+    conclusion = next((e for e in events if e["type"] == "conclusion"), {})
+    cited = set(conclusion.get("findings") or [])
+    nodes = [e["node"] for e in events if e["type"] == "node-enter"]
+    steps = len(dict.fromkeys(nodes))
+    distractors = sorted(
+        {
+            str(e.get("id"))
+            for e in events
+            if e["type"] == "finding" and e.get("severity") in ("warning", "critical") and e.get("id") not in cited
+        }
+    )
+    if faults > 1 or len(distractors) >= 3:
+        level = "hard"
+    elif len(distractors) >= 1 or steps > 8:
+        level = "medium"
+    else:
+        level = "easy"
+    return {"difficulty": level, "expert_steps": steps, "distractors": distractors}
 
 
 def main(argv: list[str]) -> int:
