@@ -137,6 +137,18 @@ _ALL: list[Exercise] = [
 
 _ALL += [
     Exercise(
+        "pearl-wagtail",
+        "Pearl Wagtail",
+        "medium",
+        "Users API: two users report a 502 around 15:10 UTC; the gateway moved to a keepalive upstream "
+        "pool yesterday.",
+        (("healthy", ()),),
+        title="A new keepalive pool, and nothing wrong",
+        teaching="The pool's names resolve where the inventory says, every backend answers, and a burst "
+        "stays clean: the reports are not reproducible, and the change is not a cause.",
+        site="pool-names",
+    ),
+    Exercise(
         "hazel-stork",
         "Hazel Stork",
         "hard",

@@ -38,6 +38,8 @@ class Exercise:
     faults: tuple[tuple[str, tuple[str, ...]], ...]
     title: str = ""
     teaching: str = ""
+    #: the gateway's site style on the lab (runbook/lab/configs.py SITE_STYLES; None: as built)
+    site: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,7 +91,7 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
     lab = Lab()
     with lab_lock(timeout=900), tempfile.TemporaryDirectory(prefix="rb-train-record-") as tmp:
         (first, first_hosts), *rest = ex.faults
-        lab.set_fault(first, list(first_hosts) or None, probe=False)
+        lab.set_fault(first, list(first_hosts) or None, probe=False, site=ex.site)
         for name, hosts in rest:
             fault = FAULTS[name]
             targets = list(hosts) or ([] if not fault.per_backend else ["app1", "app2"])
@@ -104,7 +106,7 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
     conclusion = next((e for e in events if e["type"] == "conclusion"), None)
     if conclusion is None:
         raise SystemExit(f"runbook: the walk on {ex.name} did not conclude; nothing recorded")
-    measured = measured_difficulty(events, len(ex.faults))
+    measured = measured_difficulty(events, len(ex.faults), symptoms("502-bad-gateway"))
     header = {
         "name": ex.name,
         "codename": ex.codename,
@@ -116,6 +118,7 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
         "fault": "+".join(f for f, _ in ex.faults),
         "fault_hosts": sorted({h for _, hosts in ex.faults for h in hosts}),
         "faults": [{"fault": f, "hosts": list(h)} for f, h in ex.faults],
+        "site": ex.site or "names-runtime",
         "teaching": ex.teaching,
         "expected_cause": conclusion["cause"],
         "expected_hosts": conclusion.get("hosts", []),
@@ -129,10 +132,18 @@ def record_exercise(ex: Exercise, out_dir: Path = SCENARIO_DIR) -> Path:
     return out
 
 
-def measured_difficulty(events: list[dict[str, Any]], faults: int) -> dict[str, Any]:
+def symptoms(playbook: str) -> set[str]:
+    """The findings that are the symptom itself (what weigh candidates `explain`): never distractors."""
+    from runbook.playbook import load_playbook
+
+    pb = load_playbook(playbook)
+    return {fid for node in pb.nodes.values() if node.weigh for c in node.weigh.candidates for fid in c.explains}
+
+
+def measured_difficulty(events: list[dict[str, Any]], faults: int, symptom: set[str]) -> dict[str, Any]:
     """Difficulty from facts of the expert's walk, not by hand: the steps on its path and the
-    distractors (warning or critical findings the conclusion does not rest on), and whether one
-    fault hides another."""
+    distractors (warning or critical findings, other than the symptom, that the conclusion does
+    not rest on), and whether one fault hides another."""
     conclusion = next((e for e in events if e["type"] == "conclusion"), {})
     cited = set(conclusion.get("findings") or [])
     nodes = [e["node"] for e in events if e["type"] == "node-enter"]
@@ -141,7 +152,9 @@ def measured_difficulty(events: list[dict[str, Any]], faults: int) -> dict[str, 
         {
             str(e.get("id"))
             for e in events
-            if e["type"] == "finding" and e.get("severity") in ("warning", "critical") and e.get("id") not in cited
+            if e["type"] == "finding"
+            and e.get("severity") in ("warning", "critical")
+            and e.get("id") not in cited | symptom
         }
     )
     if faults > 1 or len(distractors) >= 3:

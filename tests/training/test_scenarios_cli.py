@@ -47,6 +47,22 @@ def test_training_set_has_healthy_two_fault_and_every_difficulty() -> None:
     two = [s for s in pool if len(s.header.get("faults") or []) == 2]
     assert len(two) >= 2 and all(s.header.get("teaching") for s in two)
     assert {s.header["difficulty"] for s in pool} == set(DIFFICULTIES)
+    # difficulty is measured from the expert's walk, not set by hand
+    from runbook.training.record import measured_difficulty, symptoms
+
+    symptom = symptoms("502-bad-gateway")
+    for s in pool:
+        measured = measured_difficulty(s.events, len(s.header.get("faults") or []), symptom)
+        assert s.header["difficulty"] == measured["difficulty"], s.name
+        assert s.header["expert_steps"] == measured["expert_steps"] and "distractors" in s.header
+    # the healthy exercises are different setups, not the same lab twice
+    healthy = [
+        (s.header["fault"], s.header.get("site", "names-runtime"))
+        for s in pool
+        if s.header["expected_cause"] == "no-fault-found"
+    ]
+    assert len(set(healthy)) == len(healthy) >= 3, healthy
+    assert len(pool) >= 12
     # a trainee may look anywhere: every investigation node has a recording
     for s in pool:
         swept = {e["node"] for e in s.events if e["type"] == "sweep-result"}
