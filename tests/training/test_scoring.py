@@ -67,10 +67,10 @@ def test_wrong_hosts_cost_the_host_points(tmp_path: Path) -> None:
 def test_cited_evidence_that_does_not_support_the_cause(tmp_path: Path) -> None:
     t = training("granite-owl", tmp_path / "j.jsonl")
     investigate(t, ["backend-health"])
-    # CPU busy supports no conclusion of backend-down; the stopped service does
-    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running", "backend_cpu_high"))
+    # app1 answering its health check supports no conclusion of backend-down; the stopped service does
+    t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running", "backend_healthy"))
     sc = score(events(t), PLAYBOOK)
-    assert {c["id"] for c in sc.unsupported} == {"backend_cpu_high"}
+    assert {c["id"] for c in sc.unsupported} == {"backend_healthy"}
     assert 0 < sc.points["evidence"] < 15
 
 
@@ -102,11 +102,11 @@ def test_wrong_cause_debrief_quotes_what_rules_it_out_and_what_points_right(tmp_
 
 def test_dead_ends_and_checks_that_could_not_matter(tmp_path: Path) -> None:
     t = training("granite-owl", tmp_path / "j.jsonl")
-    investigate(t, ["firewall", "backend-health", "backend-health", "load-probe"])
+    investigate(t, ["firewall", "backend-health", "backend-health", "gateway-log"])
     t.diagnose("backend-down", ["app2"], cite(t, "backend_not_running"))
     sc = score(events(t), PLAYBOOK)
     assert sc.dead_ends == ["firewall"]
-    assert sc.pointless == ["backend-health", "load-probe"]  # a repeat; then a check after the evidence
+    assert sc.pointless == ["backend-health", "gateway-log"]  # a repeat; then a check after the evidence
     assert sc.points["dead_ends"] == -3 and sc.points["pointless"] == -4
     assert sc.steps == 5 and sc.time_s > sc.expert_time_s
 

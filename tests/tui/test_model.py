@@ -28,7 +28,7 @@ def test_layout_keeps_the_default_path_flat_and_hangs_other_branches() -> None:
     assert rows["symptom"] is None and rows["gateway-log"] is None and rows["diagnose"] is None
     assert rows["cause-backend-down"] == "backend-health"
     assert rows["load-probe"] == "symptom"  # symptom first: a gateway that answers well is probed at once
-    assert rows["cause-network-blocked"] == "firewall"  # its first way in: the firewall node
+    assert rows["cause-network-blocked"] == "firewall-verdict"  # its first way in: the measured verdict
     assert set(rows) == set(load_playbook(str(LAB_PLAYBOOK)).nodes)
 
 
