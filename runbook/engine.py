@@ -685,12 +685,16 @@ class Engine:
                 )
         return unmet
 
-    def conclusion(self, node_id: str, cited: list[Finding]) -> dict[str, Any]:
+    def conclusion(self, node_id: str, cited: list[Finding], state: RunState | None = None) -> dict[str, Any]:
         node = self.node(node_id)
         assert node.conclusion is not None
         c = node.conclusion
         # the runner itself ("local") is where we looked from, never a host at fault
         hosts = [f.host for f in cited if f.host and f.host != LOCAL and f.severity != "info"]
+        if state is not None:
+            # an address blamed before the names were resolved is the host resolved there since
+            aliases = _resolved_aliases(self.expr_context(state).get("results") or {})
+            hosts = [h if h in self.inventory.hosts else self.host_name_for(h, aliases) for h in hosts]
         return {
             "node": node_id,
             "cause": c.cause,

@@ -281,7 +281,7 @@ class Session:
                     )
                 )
             else:
-                self.log(Concluded(**self.engine.conclusion(node_id, cited), **self._weighed_for(node_id)))
+                self.log(Concluded(**self.engine.conclusion(node_id, cited, self.state), **self._weighed_for(node_id)))
         elif node.unresolved and not self.walk.gaps:
             self.log(Unresolved(node=node_id, reason=node.unresolved.strip()))
         elif node.unresolved or node.inconclusive:

@@ -134,3 +134,20 @@ def test_errors_in_the_log_of_a_gateway_that_answers_well_are_history(pb502) -> 
     # while the symptom is there, the same log is evidence
     found = engine.evaluate("gateway-log", RunState(findings=healthy[:1]), [log]).findings
     assert "log_refused" in [f.id for f in found] and "log_history" not in [f.id for f in found]
+
+
+def test_an_address_blamed_before_names_resolved_is_concluded_as_its_host(pb502) -> None:  # noqa: F811
+    """In the gateway's log an upstream is an address; the inventory knows the host by a name,
+    resolved only later in the walk. The conclusion names the host, not the address."""
+    from runbook.engine import Finding
+
+    named = inventory()
+    named.hosts["app2"].address = "app2.internal"
+    engine = Engine(pb502, named)
+    resolved = Observation(
+        step_id="i", node="upstream-dns", check="resolve_inventory", host="gw1", command="getent",
+        kind="dns", item="app2.internal", exit_status=0, data={"answers": ["198.18.0.4"], "rcode": "NOERROR"},
+    )  # fmt: skip
+    cited = [Finding(id="log_refused", node="gateway-log", severity="critical", title="refused", host="198.18.0.4")]
+    assert engine.conclusion("cause-backend-down", cited)["hosts"] == ["198.18.0.4"]
+    assert engine.conclusion("cause-backend-down", cited, RunState(observations=[resolved]))["hosts"] == ["app2"]

@@ -4,6 +4,7 @@ and names the right host, for every fault in the guide (and the healthy lab)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -65,28 +66,41 @@ def diagnose(lab: Lab, tmp_path: Path, *extra: str, inventory: Path | None = Non
     return json.loads(out_json.read_text()), out_md.read_text()
 
 
-@pytest.mark.parametrize("transport", ["asyncssh", "paramiko"])
 @pytest.mark.parametrize(("fault", "case", "naming"), CASES, ids=[f"{f.name}-{c.id}-{n}" for f, c, n in CASES])
-def test_playbook_concludes_the_fault(
-    lab: Lab, tmp_path: Path, fault: Fault, case: Proof, transport: str, naming: str
-) -> None:
+def test_playbook_concludes_the_fault(lab: Lab, tmp_path: Path, fault: Fault, case: Proof, naming: str) -> None:
+    """Both transports diagnose the same faulty lab at once (each in its own process): every
+    check they run only reads, so neither disturbs the other's evidence."""
     site = None if fault.site else NAMINGS[naming]
     lab.set_fault(fault.name, list(case.hosts) if case.hosts else None, probe=True, site=site)
     inventory = inventory_for(lab, naming, tmp_path)
-    result, report = diagnose(lab, tmp_path, "--transport", transport, inventory=inventory)
-    assert result["status"] != "inconclusive", result["inconclusive"]
+    runs = {t: tmp_path / t for t in TRANSPORTS}
+    for d in runs.values():
+        d.mkdir()
+    with ThreadPoolExecutor(len(runs)) as pool:
+        futures = {t: pool.submit(diagnose, lab, d, "--transport", t, inventory=inventory) for t, d in runs.items()}
+        outcomes = {t: f.result() for t, f in futures.items()}
+    for transport, (result, report) in outcomes.items():
+        check_conclusion(fault, case, result, report, transport)
+
+
+TRANSPORTS = ("asyncssh", "paramiko")
+
+
+def check_conclusion(fault: Fault, case: Proof, result: dict, report: str, transport: str) -> None:
+    where = f"{transport}: "
+    assert result["status"] != "inconclusive", where + json.dumps(result["inconclusive"])
     if fault.silent:  # the host that answers nothing cannot be logged in to: those are its gaps
-        assert result["gaps"] and {g["host"] for g in result["gaps"]} <= set(case.named), result["gaps"]
+        assert result["gaps"] and {g["host"] for g in result["gaps"]} <= set(case.named), where + str(result["gaps"])
     else:
-        assert result["gaps"] == [], result["gaps"]
+        assert result["gaps"] == [], where + str(result["gaps"])
     conclusion = result["conclusion"]
-    assert conclusion["cause"] == fault.cause, json.dumps(result["findings"], indent=1)[:4000]
-    named = list(case.named)
-    assert sorted(conclusion["hosts"]) == sorted(named) or set(named) <= set(conclusion["hosts"]), conclusion
+    assert conclusion["cause"] == fault.cause, where + json.dumps(result["findings"], indent=1)[:4000]
+    named, hosts = sorted(case.named), sorted(conclusion["hosts"])
+    assert hosts == named or set(named) <= set(hosts), where + str(conclusion)
     if fault.cause == "no-fault-found":
-        assert not [f for f in result["findings"] if f["severity"] in ("warning", "critical")]
+        assert not [f for f in result["findings"] if f["severity"] in ("warning", "critical")], where
     if case.evidence:
-        assert case.evidence in report
+        assert case.evidence in report, where + case.evidence
     assert conclusion["remediation"]
 
 

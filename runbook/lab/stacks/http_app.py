@@ -44,7 +44,10 @@ def reset(lab: Lab, keep_dns: bool) -> bool:
     if revived:
         lab.wait_ready()
     dns_changed = dns_restarted if keep_dns else (lab.set_dns_records() or dns_restarted)
-    if lab.write_site(lab.fs(GATEWAY.name), release=release_stamp()) or moved_back:
+    # a reload also gives a pool's servers a fresh start: nginx forgets which it marked failed
+    # (max_fails) during the previous fault, as in a new incident
+    pool = lab.layout()["site"].startswith("pool")
+    if lab.write_site(lab.fs(GATEWAY.name), release=release_stamp()) or moved_back or pool:
         lab.reload_nginx()
     return dns_changed
 
