@@ -4,7 +4,6 @@ and names the right host, for every fault in the guide (and the healthy lab)."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,24 +65,16 @@ def diagnose(lab: Lab, tmp_path: Path, *extra: str, inventory: Path | None = Non
     return json.loads(out_json.read_text()), out_md.read_text()
 
 
+@pytest.mark.parametrize("transport", ["asyncssh", "paramiko"])
 @pytest.mark.parametrize(("fault", "case", "naming"), CASES, ids=[f"{f.name}-{c.id}-{n}" for f, c, n in CASES])
-def test_playbook_concludes_the_fault(lab: Lab, tmp_path: Path, fault: Fault, case: Proof, naming: str) -> None:
-    """Both transports diagnose the same faulty lab at once (each in its own process): every
-    check they run only reads, so neither disturbs the other's evidence."""
+def test_playbook_concludes_the_fault(
+    lab: Lab, tmp_path: Path, fault: Fault, case: Proof, naming: str, transport: str
+) -> None:
     site = None if fault.site else NAMINGS[naming]
     lab.set_fault(fault.name, list(case.hosts) if case.hosts else None, probe=True, site=site)
     inventory = inventory_for(lab, naming, tmp_path)
-    runs = {t: tmp_path / t for t in TRANSPORTS}
-    for d in runs.values():
-        d.mkdir()
-    with ThreadPoolExecutor(len(runs)) as pool:
-        futures = {t: pool.submit(diagnose, lab, d, "--transport", t, inventory=inventory) for t, d in runs.items()}
-        outcomes = {t: f.result() for t, f in futures.items()}
-    for transport, (result, report) in outcomes.items():
-        check_conclusion(fault, case, result, report, transport)
-
-
-TRANSPORTS = ("asyncssh", "paramiko")
+    result, report = diagnose(lab, tmp_path, "--transport", transport, inventory=inventory)
+    check_conclusion(fault, case, result, report, transport)
 
 
 def check_conclusion(fault: Fault, case: Proof, result: dict, report: str, transport: str) -> None:
