@@ -91,47 +91,15 @@ def nginx_site(
         weight = "*" if i == len(BACKENDS) - 1 else share
         pool.append(f"    {weight:<5} {host.fqdn}:{port};")
     pool_text = "\n".join(pool)
-    return f"""\
-# API gateway: public /api/ and /health, proxied to the app pool.
-# release {release}
+    head = f"""\
 resolver {DNS.address} valid={RESOLVER_VALID_S}s ipv6=off;
 resolver_timeout 2s;
 
 split_clients "${{request_id}}" $app_backend {{
 {pool_text}
 }}
-
-server {{
-    listen 80 default_server;
-    server_name api.{DOMAIN} {GATEWAY.address};
-
-    proxy_connect_timeout {PROXY_CONNECT_TIMEOUT_S}s;
-    proxy_send_timeout {PROXY_READ_TIMEOUT_S}s;
-    proxy_read_timeout {PROXY_READ_TIMEOUT_S}s;
-    proxy_next_upstream error timeout;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    proxy_set_header X-Real-IP $remote_addr;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-
-    location /api/ {{
-        proxy_pass http://$app_backend;
-    }}
-
-    location = /health {{
-        proxy_pass http://$app_backend;
-    }}
-
-    location = /nginx_status {{
-        stub_status;
-        access_log off;
-        allow 127.0.0.1;
-        allow {GATEWAY.address};
-        deny all;
-    }}
-}}
 """
+    return _site(release, head, "$app_backend", "    proxy_next_upstream error timeout;\n")
 
 
 def _pool_site(release: str, bad: set[str], names: bool, addresses: dict[str, str], colocated: bool = False) -> str:
@@ -145,14 +113,22 @@ def _pool_site(release: str, bad: set[str], names: bool, addresses: dict[str, st
     if colocated:
         servers.append(f"    server 127.0.0.1:{APP_PORT};")
     server_text = "\n".join(servers)
-    return f"""\
-# API gateway: public /api/ and /health, proxied to the app pool.
-# release {release}
+    head = f"""\
 upstream app_pool {{
 {server_text}
     keepalive 16;
 }}
+"""
+    return _site(release, head, "app_pool")
 
+
+def _site(release: str, head: str, upstream: str, retry: str = "") -> str:
+    """The gateway's site around its upstream definition (`head`): one server proxying /api/
+    and /health to `upstream`, with the lab's short timeouts; `retry` sets proxy_next_upstream."""
+    return f"""\
+# API gateway: public /api/ and /health, proxied to the app pool.
+# release {release}
+{head}
 server {{
     listen 80 default_server;
     server_name api.{DOMAIN} {GATEWAY.address};
@@ -160,18 +136,18 @@ server {{
     proxy_connect_timeout {PROXY_CONNECT_TIMEOUT_S}s;
     proxy_send_timeout {PROXY_READ_TIMEOUT_S}s;
     proxy_read_timeout {PROXY_READ_TIMEOUT_S}s;
-    proxy_http_version 1.1;
+{retry}    proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $host;
     proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 
     location /api/ {{
-        proxy_pass http://app_pool;
+        proxy_pass http://{upstream};
     }}
 
     location = /health {{
-        proxy_pass http://app_pool;
+        proxy_pass http://{upstream};
     }}
 
     location = /nginx_status {{
