@@ -137,10 +137,16 @@ def _history(data: Any) -> list[str]:
 
 
 def _access_summary(text: Any, fmt: Any = None) -> dict[str, Any]:
-    """The access log read by its format (see runbook/parsers/nginx_access.py)."""
+    """The access log read by its format (see runbook/parsers/nginx_access.py). Each rule on
+    the check asks again (when, evidence, blame): the same log is parsed once."""
+    return _parsed_access_log(str(text or ""), str(fmt) if fmt else None)
+
+
+@lru_cache(maxsize=4)
+def _parsed_access_log(text: str, fmt: str | None) -> dict[str, Any]:
     from runbook.parsers.nginx_access import parse_access_log
 
-    return parse_access_log(str(text or ""), str(fmt) if fmt else None)
+    return parse_access_log(text, fmt)
 
 
 def _counter_verdict(before: Any, after: Any) -> dict[str, Any]:
