@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from runbook.lab.fault import Fault, Proof
-from runbook.lab.stacks import http_app
+from runbook.lab.stacks import http_app, php_fpm
 
 #: every stack module, each exporting FAULTS
-STACKS = (http_app,)
+STACKS = (http_app, php_fpm)
 
 
 def _registry() -> dict[str, Fault]:

@@ -270,7 +270,8 @@ class Hosts:
 
     def services(self, host: str) -> list[str]:
         """The services `host` runs when healthy in the current layout."""
-        extra = ["app"] if host == GATEWAY.name and self.layout()["site"] == "pool-colocated" else []
+        site = self.layout()["site"]
+        extra = {"pool-colocated": ["app"], "php-socket": ["php-fpm"]}.get(site, []) if host == GATEWAY.name else []
         return [*HOSTS[host].services, *extra]
 
     def address(self, host: str) -> str:
@@ -517,6 +518,15 @@ class Hosts:
                 **services["app"],
                 "argv": [*services["app"]["argv"], "--bind", "127.0.0.1"],
             }
+        if "php-fpm" in host.optional:
+            write_file(fs / "run/php-fpm/php-fpm.conf", configs.php_fpm_conf())
+            write_file(fs / "run/www/api.php", configs.PHP_APP)
+            (fs / "run/php").mkdir(parents=True, exist_ok=True)
+            services["php-fpm"] = {
+                # foreground, as root (its workers run as www-data), no php.ini, our pool only
+                "argv": [php_fpm_binary(), "-F", "-R", "-n", "-y", "/run/php-fpm/php-fpm.conf"],
+                "log": "/var/log/php-fpm.out",
+            }
         if "dnsmasq" in host.services:
             dns_dir = fs / "run/dnsmasq"
             dns_dir.mkdir(parents=True)
@@ -712,6 +722,12 @@ class Hosts:
             shutil.rmtree(self.state, ignore_errors=True)
             removed.append(f"dir {self.state}")
         return removed
+
+
+def php_fpm_binary() -> str:
+    """Debian names php-fpm by its PHP version (php-fpm8.2); the newest one installed."""
+    found = sorted(Path("/usr/sbin").glob("php-fpm*"), reverse=True)
+    return str(found[0]) if found else "php-fpm"
 
 
 def system_python() -> str:

@@ -47,6 +47,7 @@ from runbook.lab.topology import (
     HOSTS,
     MOVED_ADDRESSES,
     NETNS_NAMES,
+    PHP_SOCKET,
     PREFIX,
     PUBLIC_URL,
     UPSTREAM_NAMES,
@@ -243,6 +244,8 @@ class Lab(Hosts):
                 pending.append(f"{name} sshd")
             if "app" in running and not tcp_open(address, APP_PORT):
                 pending.append(f"{name} app")
+            if "php-fpm" in running and not (self.fs(name) / PHP_SOCKET.lstrip("/")).exists():
+                pending.append(f"{name} php-fpm")
             if "nginx" in running and not tcp_open(host.address, 80):
                 pending.append(f"{name} nginx")
             if "dnsmasq" in running:

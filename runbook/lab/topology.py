@@ -55,7 +55,7 @@ class LabHost:
 HOSTS: dict[str, LabHost] = {
     h.name: h
     for h in (
-        LabHost("gw1", "198.18.0.2", ("gateway",), ("sshd", "nginx"), optional=("app",)),
+        LabHost("gw1", "198.18.0.2", ("gateway",), ("sshd", "nginx"), optional=("app", "php-fpm")),
         LabHost(
             "app1",
             "198.18.0.3",
@@ -86,6 +86,8 @@ HOSTS: dict[str, LabHost] = {
 #: where the backends move in the stale-resolution fault (DNS and the inventory follow; nginx,
 #: having resolved its pool's names when it loaded, does not)
 MOVED_ADDRESSES = {"app1": "198.18.0.13", "app2": "198.18.0.14"}
+#: the socket php-fpm listens on when the gateway runs it (the php-socket site)
+PHP_SOCKET = "/run/php/php-fpm.sock"
 #: the backend vars of the gateway when it also runs the app (the pool-colocated site)
 COLOCATED_VARS = {"service": "app", "port": APP_PORT, "health_path": "/health"}
 GATEWAY = HOSTS["gw1"]

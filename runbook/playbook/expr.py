@@ -195,7 +195,7 @@ def _not_in_inventory(targets: Any, endpoints: Any, resolved: Any = None, invent
     answers = _answers(resolved)
     out = []
     for t in targets or []:
-        if not isinstance(t, Mapping):
+        if not isinstance(t, Mapping) or t.get("socket"):  # a unix socket is on the gateway itself
             continue
         names = [str(t.get("host")), *answers.get(str(t.get("host")), [])]
         if not any(f"{n}:{t.get('port')}" in known for n in names):
