@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from runbook.inventory import LOCAL, Host, Inventory
 from runbook.parsers.process import CURL_WRITE_OUT
 from runbook.playbook.expr import ExprError, MissingVar, evaluate, expression_names, render_template, render_text
-from runbook.playbook.model import CheckSpec, Conclusion, FindingRule, Node, Playbook
+from runbook.playbook.model import CheckSpec, Conclusion, FindingRule, HttpSpec, Node, Playbook
 from runbook.safety import shell_quote
 
 #: gap reasons that mean nothing at all could be run on the host (the connection failed)
@@ -357,8 +358,44 @@ class Engine:
             for host in self.hosts_for(check):
                 for index, item in enumerate(items):
                     key = f"{node_id}/{check.id}/{host.name}" + (f"/{index}" if check.foreach else "")
-                    steps.append(self._plan_one(node_id, check, host, item, key))
+                    step = self._plan_one(node_id, check, host, item, key)
+                    if check.http is not None and check.http.speak and not step.error:
+                        self._speak(step, check.http, ctx, host, item, problems)
+                    steps.append(step)
         return steps
+
+    def _speak(
+        self, step: PlannedStep, spec: HttpSpec, ctx: dict[str, Any], host: Host, item: Any, problems: list[str] | None
+    ) -> None:
+        """Turn an HTTP check into one in the protocol its target speaks (FastCGI, uwsgi), as
+        `speak` says for this host and item; HTTP when it says HTTP or cannot be evaluated."""
+        from runbook.checks.speak import speak_on_host
+        from runbook.playbook.expr import SPOKEN
+
+        known: dict[str, Any] = next((h for h in ctx["inventory"]["hosts"] if h["name"] == host.name), {})
+        view = {**known, "vars": {**self.playbook.host_vars, **host.vars}}
+        try:
+            protocol = str(evaluate(spec.speak or "'http'", {**ctx, "host": view, "item": item}))
+        except ExprError as exc:
+            if problems is not None:
+                problems.append(f"check {step.check.id} speak: {exc}")
+            return
+        if protocol not in SPOKEN or step.request.get("via") != "host":
+            return
+        url = urlsplit(step.request["url"])
+        step.request = {
+            **step.request,
+            "protocol": protocol,
+            "address": url.netloc,
+            "path": url.path + (f"?{url.query}" if url.query else ""),
+        }
+        try:
+            script = render_template(spec.script, self.host_context(host, item), quote=False) if spec.script else ""
+            if script and protocol == "fastcgi":
+                step.request["script"] = script
+            step.command = speak_on_host(step.request, step.check.timeout)
+        except (MissingVar, ValueError) as exc:
+            step.error = f"cannot build the {protocol} request for {host.name}: {exc}"
 
     def _plan_one(self, node_id: str, check: CheckSpec, host: Host, item: Any, key: str) -> PlannedStep:
         ctx = self.host_context(host, item)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Real parts, not mocks: sshd, nginx, dnsmasq, iptables, nft and namespaces for the live lab,
 # sudo for the privilege tests, tmux and rsvg-convert for the terminal and screenshot tests.
 DEBS=(openssh-server openssh-client nginx-light dnsmasq-base iptables nftables iproute2 util-linux mount procps
-      curl bash sudo tmux librsvg2-bin chromium python3 python3-venv php-fpm)
+      curl bash sudo tmux librsvg2-bin chromium python3 python3-venv php-fpm uwsgi uwsgi-plugin-python3)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for pkg in "${DEBS[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done

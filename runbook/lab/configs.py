@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from runbook.lab.appservers import PORTS, SOCKETS
 from runbook.lab.topology import (
     APP_PORT,
     BACKENDS,
@@ -15,7 +16,6 @@ from runbook.lab.topology import (
     GATEWAY,
     HOSTS,
     OLD_APP_PORT,
-    PHP_SOCKET,
     PROXY_CONNECT_TIMEOUT_S,
     PROXY_READ_TIMEOUT_S,
     RESOLVER_VALID_S,
@@ -27,9 +27,19 @@ SITE_NAME = "api-gateway"
 #: how the gateway names its backends (DESIGN.md, "Lab"): by name through a variable, resolved
 #: at run time (as built); by name in an `upstream` pool with keepalive, resolved once when nginx
 #: starts or reloads; by address in such a pool; by name in a pool that also holds the
-#: gateway's own app on loopback (one host with both roles); a PHP app behind php-fpm on a unix
-#: socket on the gateway itself
-SITE_STYLES = ("names-runtime", "pool-names", "pool-addresses", "pool-colocated", "php-socket")
+#: gateway's own app on loopback (one host with both roles); a PHP app behind php-fpm, and a
+#: Python app behind uwsgi, each on a unix socket on the gateway itself or over TCP on the
+#: backends (runbook/lab/appservers.py says who serves in each)
+SITE_STYLES = (
+    "names-runtime",
+    "pool-names",
+    "pool-addresses",
+    "pool-colocated",
+    "php-socket",
+    "php-tcp",
+    "uwsgi-tcp",
+    "uwsgi-socket",
+)
 
 NGINX_CONF = """\
 user www-data;
@@ -84,8 +94,8 @@ def nginx_site(
     if style not in SITE_STYLES:
         raise ValueError(f"unknown site style {style!r}; one of: {', '.join(SITE_STYLES)}")
     bad = set(bad_port_hosts)
-    if style == "php-socket":
-        return _php_site(release)
+    if style in ("php-socket", "php-tcp", "uwsgi-tcp", "uwsgi-socket"):
+        return _app_server_site(release, style)
     if style != "names-runtime":
         return _pool_site(release, bad, style != "pool-addresses", addresses or {}, style == "pool-colocated")
     pool = []
@@ -165,69 +175,46 @@ server {{
 """
 
 
-def _php_site(release: str) -> str:
-    """The API served by a PHP script through php-fpm on a unix socket on the gateway."""
+#: the app-server sites: how nginx passes a request on in each protocol, and the params file
+#: Debian ships for it
+_PASS = {"fastcgi": ("fastcgi", "fastcgi_params"), "uwsgi": ("uwsgi", "uwsgi_params")}
+
+
+def _app_server_site(release: str, style: str) -> str:
+    """The API served by php-fpm (FastCGI) or uwsgi: on a unix socket on the gateway itself, or
+    over TCP on the backends, named in an `upstream` pool."""
+    protocol = "fastcgi" if style.startswith("php") else "uwsgi"
+    service = "php-fpm" if protocol == "fastcgi" else "uwsgi"
+    prefix, params = _PASS[protocol]
+    head = ""
+    if style.endswith("-socket"):
+        target = f"unix:{SOCKETS[service]}"
+        where = f"{service} on this host, on a unix socket"
+    else:
+        servers = "\n".join(f"    server {h.fqdn}:{PORTS[service]};" for h in BACKENDS)
+        head = f"upstream {service.replace('-', '_')}_pool {{\n{servers}\n}}\n\n"
+        target = f"{service.replace('-', '_')}_pool"
+        where = f"{service} on the backends"
+    script = "\n        fastcgi_param SCRIPT_FILENAME /run/www/api.php;" if protocol == "fastcgi" else ""
+    location = f"""{{
+        {prefix}_pass {target};
+        include {params};{script}
+    }}"""
     return f"""\
-# API gateway: the users API is a PHP app, run by php-fpm on this host.
+# API gateway: the users API, served by {where} ({protocol}).
 # release {release}
-server {{
+{head}server {{
     listen 80 default_server;
     server_name api.{DOMAIN} {GATEWAY.address};
-    root /run/www;
 
-    location /api/ {{
-        fastcgi_pass unix:{PHP_SOCKET};
-        fastcgi_read_timeout {PROXY_READ_TIMEOUT_S}s;
-        fastcgi_param SCRIPT_FILENAME /run/www/api.php;
-        fastcgi_param SCRIPT_NAME /api.php;
-        fastcgi_param REQUEST_METHOD $request_method;
-        fastcgi_param REQUEST_URI $request_uri;
-        fastcgi_param QUERY_STRING $query_string;
-        fastcgi_param SERVER_PROTOCOL $server_protocol;
-        fastcgi_param REMOTE_ADDR $remote_addr;
-    }}
+    {prefix}_connect_timeout {PROXY_CONNECT_TIMEOUT_S}s;
+    {prefix}_send_timeout {PROXY_READ_TIMEOUT_S}s;
+    {prefix}_read_timeout {PROXY_READ_TIMEOUT_S}s;
 
-    location = /health {{
-        fastcgi_pass unix:{PHP_SOCKET};
-        fastcgi_param SCRIPT_FILENAME /run/www/api.php;
-        fastcgi_param SCRIPT_NAME /api.php;
-        fastcgi_param REQUEST_METHOD $request_method;
-        fastcgi_param REQUEST_URI $request_uri;
-    }}
+    location /api/ {location}
+
+    location = /health {location}
 }}
-"""
-
-
-def php_fpm_conf() -> str:
-    return f"""\
-; php-fpm on the lab's gateway: one pool on a unix socket nginx's workers (www-data) may use
-[global]
-pid = /run/php/php-fpm.pid
-error_log = /var/log/php-fpm.log
-daemonize = no
-
-[api]
-user = www-data
-group = www-data
-listen = {PHP_SOCKET}
-listen.owner = www-data
-listen.group = www-data
-listen.mode = 0660
-pm = static
-pm.max_children = 2
-catch_workers_output = yes
-"""
-
-
-PHP_APP = """<?php
-// the users API, as a PHP script
-header('Content-Type: application/json');
-$path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH);
-if ($path === '/health') {
-    echo json_encode(['status' => 'ok', 'host' => gethostname()]), "\n";
-} else {
-    echo json_encode(['users' => [['id' => 1, 'name' => 'ada']], 'served_by' => gethostname()]), "\n";
-}
 """
 
 

@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 from runbook.lab.fault import Fault, Proof
-from runbook.lab.stacks import http_app, php_fpm
+from runbook.lab.stacks import http_app, php_fpm, uwsgi
 
 #: every stack module, each exporting FAULTS
-STACKS = (http_app, php_fpm)
+STACKS = (http_app, php_fpm, uwsgi)
 
 
 def _registry() -> dict[str, Fault]:

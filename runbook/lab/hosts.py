@@ -28,7 +28,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from runbook.lab import configs
+from runbook.lab import appservers, configs
+from runbook.lab.appservers import SERVING
 from runbook.lab.topology import (
     APP_PORT,
     BACKENDS,
@@ -270,9 +271,10 @@ class Hosts:
 
     def services(self, host: str) -> list[str]:
         """The services `host` runs when healthy in the current layout."""
-        site = self.layout()["site"]
-        extra = {"pool-colocated": ["app"], "php-socket": ["php-fpm"]}.get(site, []) if host == GATEWAY.name else []
-        return [*HOSTS[host].services, *extra]
+        serving = SERVING[self.layout()["site"]]
+        own = [serving.backend if s == "app" else s for s in HOSTS[host].services]
+        extra = [serving.gateway] if host == GATEWAY.name and serving.gateway else []
+        return [*own, *extra]
 
     def address(self, host: str) -> str:
         """The host's current address (a moved backend's is its MOVED_ADDRESSES one)."""
@@ -518,15 +520,20 @@ class Hosts:
                 **services["app"],
                 "argv": [*services["app"]["argv"], "--bind", "127.0.0.1"],
             }
-        if "php-fpm" in host.optional:
-            write_file(fs / "run/php-fpm/php-fpm.conf", configs.php_fpm_conf())
-            write_file(fs / "run/www/api.php", configs.PHP_APP)
-            (fs / "run/php").mkdir(parents=True, exist_ok=True)
-            services["php-fpm"] = {
-                # foreground, as root (its workers run as www-data), no php.ini, our pool only
-                "argv": [php_fpm_binary(), "-F", "-R", "-n", "-y", "/run/php-fpm/php-fpm.conf"],
-                "log": "/var/log/php-fpm.out",
-            }
+        # php-fpm and uwsgi: on the gateway behind a unix socket, on a backend over TCP
+        for service in ("php-fpm", "uwsgi"):
+            if service in host.optional:
+                on_socket = "gateway" in host.roles
+                for path, text in appservers.service_files(service, on_socket).items():
+                    write_file(fs / path.lstrip("/"), text)
+                (fs / "run" / ("php" if service == "php-fpm" else "uwsgi")).mkdir(parents=True, exist_ok=True)
+                services[service] = appservers.service_spec(service)
+                write_file(fs / "run/hog/hog.py", appservers.HOG)
+                services["hog"] = {
+                    "argv": ["hog", "/run/hog/hog.py"],
+                    "executable": system_python(),
+                    "log": "/var/log/hog.log",
+                }
         if "dnsmasq" in host.services:
             dns_dir = fs / "run/dnsmasq"
             dns_dir.mkdir(parents=True)
@@ -540,7 +547,9 @@ class Hosts:
                 ],
                 "log": "/var/log/dnsmasq.out",
             }
-        binds = [[str(fs / d.lstrip("/")), d] for d in DIR_BINDS]
+        # the host's own copy of a service's config dir, where the machine has that dir to bind on
+        confs = [d for s, d in appservers.CONF_DIRS.items() if s in host.optional and Path(d).is_dir()]
+        binds = [[str(fs / d.lstrip("/")), d] for d in [*DIR_BINDS, *confs]]
         binds += [[str(fs / f.lstrip("/")), f] for f in FILE_BINDS]
         binds.append([str(fs / "run"), "/run"])
         spec = {
@@ -722,12 +731,6 @@ class Hosts:
             shutil.rmtree(self.state, ignore_errors=True)
             removed.append(f"dir {self.state}")
         return removed
-
-
-def php_fpm_binary() -> str:
-    """Debian names php-fpm by its PHP version (php-fpm8.2); the newest one installed."""
-    found = sorted(Path("/usr/sbin").glob("php-fpm*"), reverse=True)
-    return str(found[0]) if found else "php-fpm"
 
 
 def system_python() -> str:

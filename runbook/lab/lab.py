@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from runbook.lab import appservers
+from runbook.lab.appservers import PORTS, SERVING, SOCKETS
 from runbook.lab.configs import SITE_STYLES
 from runbook.lab.faults import FAULTS, Fault
 from runbook.lab.hosts import (
@@ -47,7 +49,6 @@ from runbook.lab.topology import (
     HOSTS,
     MOVED_ADDRESSES,
     NETNS_NAMES,
-    PHP_SOCKET,
     PREFIX,
     PUBLIC_URL,
     UPSTREAM_NAMES,
@@ -200,11 +201,14 @@ class Lab(Hosts):
             "hosts:",
         ]
         colocated = self.layout()["site"] == "pool-colocated"
+        serving = SERVING[self.layout()["site"]]
         for host in HOSTS.values():
             roles, host_vars = list(host.roles), dict(host.vars)
             if colocated and host is GATEWAY:
                 roles.append("backend")
                 host_vars.update(COLOCATED_VARS)
+            if "backend" in host.roles and serving.backend != "app":
+                host_vars.update(appservers.backend_vars(serving.backend))
             out.append(f"  {host.name}:")
             out.append(f"    address: {self.address(host.name)}")
             out.append(f"    roles: [{', '.join(roles)}]")
@@ -244,8 +248,12 @@ class Lab(Hosts):
                 pending.append(f"{name} sshd")
             if "app" in running and not tcp_open(address, APP_PORT):
                 pending.append(f"{name} app")
-            if "php-fpm" in running and not (self.fs(name) / PHP_SOCKET.lstrip("/")).exists():
-                pending.append(f"{name} php-fpm")
+            for service in ("php-fpm", "uwsgi"):  # on the gateway's unix socket, else over TCP
+                if service not in running:
+                    continue
+                socket = self.fs(name) / SOCKETS[service].lstrip("/")
+                if not (socket.exists() if name == GATEWAY.name else tcp_open(address, PORTS[service])):
+                    pending.append(f"{name} {service}")
             if "nginx" in running and not tcp_open(host.address, 80):
                 pending.append(f"{name} nginx")
             if "dnsmasq" in running:
@@ -274,6 +282,8 @@ class Lab(Hosts):
             raise LabError(f"unknown site style {style!r}; one of: {', '.join(SITE_STYLES)}")
         if fault.site and site and site != fault.site:
             raise LabError(f"fault {name} needs the {fault.site} site, not {site}")
+        if lacking := appservers.missing(style):
+            raise LabError(f"fault {name} needs {lacking} on this machine")
         backends = [h.name for h in BACKENDS] + ([GATEWAY.name] if style == "pool-colocated" else [])
         targets = list(hosts) if hosts else (backends if fault.per_backend else [])
         for h in targets:

@@ -55,7 +55,7 @@ class LabHost:
 HOSTS: dict[str, LabHost] = {
     h.name: h
     for h in (
-        LabHost("gw1", "198.18.0.2", ("gateway",), ("sshd", "nginx"), optional=("app", "php-fpm")),
+        LabHost("gw1", "198.18.0.2", ("gateway",), ("sshd", "nginx"), optional=("app", "php-fpm", "uwsgi")),
         LabHost(
             "app1",
             "198.18.0.3",
@@ -67,6 +67,7 @@ HOSTS: dict[str, LabHost] = {
                 "health_path": "/health",
                 "hostname": "app1.lab.internal",
             },
+            optional=("php-fpm", "uwsgi"),
         ),
         LabHost(
             "app2",
@@ -79,6 +80,7 @@ HOSTS: dict[str, LabHost] = {
                 "health_path": "/health",
                 "hostname": "app2.lab.internal",
             },
+            optional=("php-fpm", "uwsgi"),
         ),
         LabHost("dns1", "198.18.0.53", ("dns",), ("sshd", "dnsmasq")),
     )
@@ -88,6 +90,11 @@ HOSTS: dict[str, LabHost] = {
 MOVED_ADDRESSES = {"app1": "198.18.0.13", "app2": "198.18.0.14"}
 #: the socket php-fpm listens on when the gateway runs it (the php-socket site)
 PHP_SOCKET = "/run/php/php-fpm.sock"
+#: the socket uwsgi listens on when the gateway runs it (the uwsgi-socket site)
+UWSGI_SOCKET = "/run/uwsgi/app.sock"
+#: where backends that run php-fpm or uwsgi over TCP listen (php-tcp, uwsgi-tcp sites)
+FCGI_PORT = 9000
+UWSGI_PORT = 3031
 #: the backend vars of the gateway when it also runs the app (the pool-colocated site)
 COLOCATED_VARS = {"service": "app", "port": APP_PORT, "health_path": "/health"}
 GATEWAY = HOSTS["gw1"]

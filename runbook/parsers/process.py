@@ -46,6 +46,9 @@ def parse_ss_listen(text: str) -> list[dict[str, Any]]:
                         "process": users[0][0] if users else None,
                         "pid": int(users[0][1]) if users else None,
                         "pids": sorted({int(p) for _, p in users}),
+                        # a listener's Recv-Q is its accept queue now, Send-Q the queue's limit
+                        "queued": int(parts[1]) if parts[1].isdigit() else None,
+                        "backlog": int(parts[2]) if parts[2].isdigit() else None,
                     }
                 )
             elif parts[0] in ("tcp", "tcp6") and "LISTEN" in parts:  # netstat
@@ -62,6 +65,8 @@ def parse_ss_listen(text: str) -> list[dict[str, Any]]:
                         "process": name or None,
                         "pid": pid,
                         "pids": [pid] if pid else [],
+                        "queued": None,
+                        "backlog": None,
                     }
                 )
         except (ValueError, IndexError):

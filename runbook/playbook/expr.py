@@ -156,9 +156,7 @@ def _counter_verdict(before: Any, after: Any) -> dict[str, Any]:
 
     if not isinstance(after, Mapping):
         return {"verdict": "unknown", "why": "no counters read after the calls", "blockers": []}
-    first = next(
-        (b for b in before or [] if isinstance(b, Mapping) and b.get("host") == after.get("host")), None
-    )
+    first = next((b for b in before or [] if isinstance(b, Mapping) and b.get("host") == after.get("host")), None)
     if first is None:
         return {"verdict": "unknown", "why": "no counters read before the calls", "blockers": []}
     return parse_fw_counters(f"{first.get('stdout') or ''}\n{after.get('stdout') or ''}")
@@ -294,6 +292,67 @@ def _addresses_of(hosts: Any, *resolved: Any) -> list[str]:
         if isinstance(h, Mapping):
             out += [n for n in sorted(_identities(h, maps)) if _is_ip(n)]
     return list(dict.fromkeys(out))
+
+
+def _section(text: Any, name: str) -> list[str]:
+    """The non-empty lines of one `== name` section of a check that prints several."""
+    lines: list[str] = []
+    inside = False
+    for line in ("" if text is None else str(text)).splitlines():
+        if line.startswith("== "):
+            inside = line[3:].strip() == name
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+_LISTENER = re.compile(r"\bLISTEN\s+(\d+)\s+(\d+)\s+(\S+)")
+
+
+def _full_queues(text: Any) -> list[str]:
+    """The listeners in `ss -l` output whose accept queue is full (Recv-Q, the connections
+    waiting to be accepted, has reached Send-Q, the queue's limit): every worker is busy and
+    the kernel turns new connections away. One line per listener: "address queued/backlog"."""
+    out = []
+    for m in _LISTENER.finditer("" if text is None else str(text)):
+        queued, backlog = int(m.group(1)), int(m.group(2))
+        if queued and queued >= backlog:
+            out.append(f"{m.group(3)} {queued}/{backlog}")
+    return out
+
+
+#: the protocols a health check can speak besides HTTP (runbook/checks/speak.py)
+SPOKEN = ("fastcgi", "uwsgi")
+
+
+def _protocol_of(configs: Any, host: Any, *resolved: Any) -> str:
+    """The protocol the gateway speaks to `host` (an inventory host view) on its port, read from
+    the gateway's parsed config (`nginx -T` results): a target naming the host on its port, else
+    the targets on that port (a name not resolved yet), else the one protocol of every pass
+    through a variable (a pool behind one names no host); HTTP when the
+    config is not known or says nothing, so a backend that only speaks HTTP keeps its HTTP check."""
+    if not isinstance(host, Mapping):
+        return "http"
+    maps = [_answers(r) for r in resolved]
+    names = _identities(host, maps)
+    port = str((host.get("vars") or {}).get("port", host.get("var_port", "")))
+    matched: set[str] = set()
+    on_port: set[str] = set()  # names not resolved yet: the targets on the host's port
+    passes: set[str] = set()
+    for result in configs or []:
+        data = result.get("data", {}) if isinstance(result, Mapping) else {}
+        for t in data.get("targets") or []:
+            if not isinstance(t, Mapping) or t.get("socket") or (port and str(t.get("port")) != port):
+                continue
+            (matched if str(t.get("host")) in names else on_port).add(str(t.get("protocol") or "http"))
+        # a pass through a variable names no host until run time: its protocol is a candidate
+        passes.update(
+            str(p.get("protocol") or "http")
+            for p in data.get("proxy_passes") or []
+            if isinstance(p, Mapping) and p.get("uses_variables") and not p.get("upstream")
+        )
+    found = matched or on_port or passes
+    return found.pop() if len(found) == 1 and found <= {"http", "https", *SPOKEN} else "http"
 
 
 #: the gap reasons of a host that does not answer at all (as opposed to refusing us)
@@ -443,6 +502,9 @@ def environment() -> SandboxedEnvironment:
     env.filters["access_summary"] = _access_summary
     env.filters["counter_verdict"] = _counter_verdict
     env.filters["not_in_inventory"] = _not_in_inventory
+    env.filters["protocol_of"] = _protocol_of
+    env.filters["full_queues"] = _full_queues
+    env.filters["section"] = _section
     env.filters["fw_blocking"] = _fw_blocking
     env.filters["stale_names"] = _stale_names
     env.filters["addresses_of"] = _addresses_of

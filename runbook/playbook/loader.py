@@ -176,6 +176,12 @@ def check_playbook(pb: Playbook, source: YamlSource) -> list[str]:
                 problems += _expr_problems(
                     source, (*cloc, "foreach"), check.foreach, set(check_ids) | EXPR_BUILTINS | set(pb.vars)
                 )
+            if check.http and check.http.speak:
+                speak = (*cloc, "http", "speak")
+                guarded(speak, check.http.speak)
+                problems += _expr_problems(
+                    source, speak, check.http.speak, set(check_ids) | EXPR_BUILTINS | set(pb.vars) | {"host", "item"}
+                )
             if check.parse:
                 from runbook.parsers import PARSERS
 
@@ -279,6 +285,8 @@ def _check_templates(check) -> list[tuple[tuple[str, ...], str]]:
         out.append((("follow",), check.follow))
     if check.http:
         out.append((("http", "url"), check.http.url))
+        if check.http.script:
+            out.append((("http", "script"), check.http.script))
     if check.dns:
         out.append((("dns", "name"), check.dns.name))
         if check.dns.server:

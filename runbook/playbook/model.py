@@ -36,6 +36,12 @@ class HttpSpec(Strict):
     concurrency: int = Field(default=1, ge=1, le=50)
     #: stop a probe at the first response with one of these statuses
     stop_on: list[int] = Field(default_factory=list)
+    #: an expression giving the protocol to speak to the URL's address ("http", "fastcgi",
+    #: "uwsgi"), with `host` (and `item`) bound to inventory host views; a backend that speaks
+    #: FastCGI or uwsgi is asked in its own protocol (via: host), never with an HTTP GET
+    speak: str | None = None
+    #: FastCGI only: the script the request names (SCRIPT_FILENAME); default: the URL's path
+    script: str | None = None
 
 
 class DnsSpec(Strict):

@@ -1,0 +1,99 @@
+"""Which protocol a backend speaks comes from the gateway's config (`fastcgi_pass`, `uwsgi_pass`,
+`proxy_pass`), and a full listen queue is read from `ss -l`: units over the lab's own sites."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbook.lab import configs
+from runbook.parsers import parse
+from runbook.playbook.expr import _full_queues, _protocol_of
+
+
+def nginx_t(site: str) -> list[dict]:
+    """`nginx -T` of a gateway serving `site`, parsed, as a check's results."""
+    text = "# configuration file /etc/nginx/nginx.conf:\nhttp {\n" + site + "\n}\n"
+    return [{"data": parse("nginx_config", text)}]
+
+
+def host(port: int, hostname: bool = True) -> dict:
+    view = {"name": "app1", "address": "198.18.0.3", "vars": {"port": port}}
+    return {**view, "var_hostname": "app1.lab.internal"} if hostname else view
+
+
+@pytest.mark.parametrize(
+    ("style", "port", "protocol"),
+    [
+        ("php-tcp", 9000, "fastcgi"),
+        ("uwsgi-tcp", 3031, "uwsgi"),
+        ("pool-names", 8080, "http"),
+        ("names-runtime", 8080, "http"),
+        # the gateway's own socket service is not this backend's: it keeps its HTTP check
+        ("php-socket", 8080, "http"),
+        ("uwsgi-socket", 8080, "http"),
+    ],
+)
+def test_the_protocol_comes_from_the_gateways_config(style: str, port: int, protocol: str) -> None:
+    results = nginx_t(configs.nginx_site("r1", style=style))
+    assert _protocol_of(results, host(port)) == protocol
+    # an inventory without names: the targets on the backend's port say it
+    assert _protocol_of(results, host(port, hostname=False)) == protocol
+
+
+def test_a_backend_on_another_port_or_an_unknown_config_keeps_http() -> None:
+    assert _protocol_of(nginx_t(configs.nginx_site("r1", style="php-tcp")), host(8080)) == "http"
+    assert _protocol_of([], host(9000)) == "http"
+    assert _protocol_of(None, host(9000)) == "http"
+
+
+def test_a_pass_through_a_variable_gives_its_protocol() -> None:
+    site = "server { listen 80; location / { set $b app1.lab.internal:9000; fastcgi_pass $b; } }"
+    assert _protocol_of(nginx_t(site), host(9000)) == "fastcgi"
+
+
+def test_two_protocols_on_one_port_are_not_guessed() -> None:
+    site = (
+        "server { listen 80; location /a { fastcgi_pass app1.lab.internal:9000; }"
+        " location /b { uwsgi_pass app1.lab.internal:9000; } }"
+    )
+    assert _protocol_of(nginx_t(site), host(9000)) == "http"
+
+
+def test_names_resolved_since_match_the_host() -> None:
+    site = "server { listen 80; location / { uwsgi_pass api.internal:3031; } }"
+    resolved = [{"item": "api.internal", "data": {"answers": ["198.18.0.3"]}}]
+    other = {"name": "app2", "address": "198.18.0.4", "vars": {"port": 3031}}
+    results = nginx_t(site + " server { listen 81; location / { proxy_pass http://other.internal:3031; } }")
+    assert _protocol_of(results, host(3031, hostname=False), resolved) == "uwsgi"
+    assert _protocol_of(results, other, resolved) == "http"
+
+
+# `ss -ltnH` and `ss -xlpn` as the lab's hog leaves them: 2 workers busy, the queue (8) full
+SS_TCP = "LISTEN 9      8      0.0.0.0:9000      0.0.0.0:*\nLISTEN 0      128    0.0.0.0:22   0.0.0.0:*\n"
+SS_UNIX = (
+    "Netid State  Recv-Q Send-Q Local Address:Port   Peer Address:Port Process\n"
+    'u_str LISTEN 9      8      /run/php/php-fpm.sock 41 * 0 users:(("php-fpm8.2",pid=7,fd=5))\n'
+)
+
+
+def test_a_full_listen_queue_is_read_from_ss() -> None:
+    assert _full_queues(SS_TCP) == ["0.0.0.0:9000 9/8"]
+    assert _full_queues(SS_UNIX) == ["/run/php/php-fpm.sock 9/8"]
+    assert _full_queues(SS_TCP.replace("LISTEN 9 ", "LISTEN 3 ")) == []
+    assert _full_queues(None) == [] and _full_queues("") == []
+
+
+def test_ss_listen_keeps_the_queue_and_its_limit() -> None:
+    rows = parse("ss_listen", SS_TCP)["listening"]
+    assert rows[0]["queued"] == 9 and rows[0]["backlog"] == 8
+    assert rows[1]["queued"] == 0 and rows[1]["backlog"] == 128
+
+
+def test_a_section_of_a_check_that_prints_several() -> None:
+    from runbook.playbook.expr import _section
+
+    text = "== path\nf: /run/php/php-fpm.sock\n== listener\n\n== declared in\n/etc/php/8.2/fpm/php-fpm.conf\n== selinux\nnone\n"
+    assert _section(text, "declared in") == ["/etc/php/8.2/fpm/php-fpm.conf"]
+    assert _section(text, "listener") == []
+    assert _section(text, "selinux") == ["none"]
+    assert _section(None, "path") == []
