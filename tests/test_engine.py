@@ -63,7 +63,7 @@ def test_missing_host_var_becomes_a_step_error(tmp_path: Path) -> None:
 
 def test_http_check_from_a_host_uses_curl_and_local_uses_httpx(pb502) -> None:
     engine = Engine(pb502, inventory())
-    (symptom,) = engine.plan("symptom", RunState())
+    (symptom,) = [s for s in engine.plan("symptom", RunState()) if s.check.id == "through_gateway"]
     assert symptom.request["via"] == "local" and symptom.request["url"] == "http://198.18.0.2/api/users"
     health = [s for s in engine.plan("backend-health", RunState()) if s.check.id == "health_inside"]
     assert health[0].command.startswith("curl -sS") and "http://127.0.0.1:8080/health" in health[0].command

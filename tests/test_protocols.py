@@ -92,8 +92,75 @@ def test_ss_listen_keeps_the_queue_and_its_limit() -> None:
 def test_a_section_of_a_check_that_prints_several() -> None:
     from runbook.playbook.expr import _section
 
-    text = "== path\nf: /run/php/php-fpm.sock\n== listener\n\n== declared in\n/etc/php/8.2/fpm/php-fpm.conf\n== selinux\nnone\n"
+    text = (
+        "== path\nf: /run/php/php-fpm.sock\n== listener\n\n"
+        "== declared in\n/etc/php/8.2/fpm/php-fpm.conf\n== selinux\nnone\n"
+    )
     assert _section(text, "declared in") == ["/etc/php/8.2/fpm/php-fpm.conf"]
     assert _section(text, "listener") == []
     assert _section(text, "selinux") == ["none"]
     assert _section(None, "path") == []
+
+
+def lab_inventory(port: int, **extra: object):
+    from runbook.inventory import Host, Inventory
+
+    def backend(name: str, address: str) -> Host:
+        v = {"port": port, "service": "php-fpm8.2", "hostname": f"{name}.lab.internal", **extra}
+        return Host(name=name, address=address, roles=["backend"], vars=v)
+
+    return Inventory(
+        hosts={
+            "gw1": Host(name="gw1", address="198.18.0.2", roles=["gateway"]),
+            "app1": backend("app1", "198.18.0.3"),
+            "app2": backend("app2", "198.18.0.4"),
+        },
+        vars={"public_url": "http://198.18.0.2/api/users", "request_path": "/api/users"},
+    )
+
+
+def planned(style: str, port: int, node: str, check: str, **extra: object) -> list:
+    """The steps of `check` once the symptom node has read a gateway serving `style`."""
+    from runbook.engine import Engine, Observation, RunState
+    from runbook.playbook import load_playbook
+    from tests.conftest import PLAYBOOK_502
+
+    text = "# configuration file /etc/nginx/nginx.conf:\nhttp {\n" + configs.nginx_site("r1", style=style) + "\n}\n"
+    seen = Observation(
+        step_id="proxy_targets-gw1", node="symptom", check="proxy_targets", host="gw1", command="nginx -T 2>&1",
+        exit_status=0, stdout=text, data=parse("nginx_config", text),
+    )  # fmt: skip
+    engine = Engine(load_playbook(PLAYBOOK_502), lab_inventory(port, **extra))
+    return [s for s in engine.plan(node, RunState(observations=[seen])) if s.check.id == check]
+
+
+def test_health_checks_speak_fastcgi_to_php_fpm() -> None:
+    from runbook.checks.speak import PROGRAM
+
+    steps = planned("php-tcp", 9000, "backend-health", "health_inside", fastcgi_script="/run/www/api.php")
+    assert {s.host.name for s in steps} == {"app1", "app2"}
+    for step in steps:
+        assert step.request["protocol"] == "fastcgi" and step.request["address"] == "127.0.0.1:9000"
+        assert step.command.startswith("python3 -c ") and PROGRAM[:40] in step.command
+        assert step.command.endswith("fastcgi 127.0.0.1:9000 /health 4 /run/www/api.php")
+        assert not step.command.startswith("curl")
+    # called directly from the gateway, in FastCGI too
+    direct = planned("php-tcp", 9000, "direct-vs-gateway", "direct_call")
+    assert [s.request["address"] for s in direct] == ["198.18.0.3:9000", "198.18.0.4:9000"]
+    assert all(s.request["protocol"] == "fastcgi" and s.host.name == "gw1" for s in direct)
+
+
+def test_health_checks_speak_uwsgi_and_http_where_the_config_says() -> None:
+    (uwsgi, *_) = planned("uwsgi-tcp", 3031, "backend-health", "health_inside")
+    assert uwsgi.request["protocol"] == "uwsgi" and "script" not in uwsgi.request
+    assert uwsgi.command.endswith("uwsgi 127.0.0.1:3031 /health 4")
+    (http, *_) = planned("pool-names", 8080, "backend-health", "health_inside")
+    assert "protocol" not in http.request and http.command.startswith("curl -sS")
+    # not read yet (or not readable): HTTP, as before
+    from runbook.engine import Engine, RunState
+    from runbook.playbook import load_playbook
+    from tests.conftest import PLAYBOOK_502
+
+    engine = Engine(load_playbook(PLAYBOOK_502), lab_inventory(9000))
+    steps = [s for s in engine.plan("backend-health", RunState()) if s.check.id == "health_inside"]
+    assert steps and all(s.command.startswith("curl -sS") for s in steps)

@@ -177,15 +177,36 @@ def service_spec(service: str) -> dict[str, object]:
     return {"argv": ["/usr/bin/uwsgi", "--ini", UWSGI_INI], "log": "/var/log/uwsgi.out"}
 
 
-#: the hog (php-fpm's pool exhausted, a full listen queue): connections that send nothing, to
-#: the address in /run/hog/target, held until the lab's reset stops it
+#: the hog (php-fpm's pool exhausted, a full listen queue): to the FastCGI address in
+#: /run/hog/target, a slow request per worker (the script sleeps; php-fpm closes a connection
+#: that sends nothing after a few seconds), then idle connections that fill the listen queue,
+#: all held until the lab's reset stops it
 HOG = '''\
 import socket
+import struct
 import time
+
+
+def record(kind, body):
+    return struct.pack(">BBHHBx", 1, kind, 1, len(body), 0) + body
+
+
+def pair(name, value):
+    return bytes([len(name), len(value)]) + name + value
+
+
+PARAMS = {
+    b"SCRIPT_FILENAME": b"/run/www/api.php", b"REQUEST_METHOD": b"GET",
+    b"REQUEST_URI": b"/api/users?sleep=3600", b"QUERY_STRING": b"sleep=3600",
+}
+SLOW = (
+    record(1, struct.pack(">HB5x", 1, 0))
+    + record(4, b"".join(pair(k, v) for k, v in PARAMS.items())) + record(4, b"") + record(5, b"")
+)
 
 target = open("/run/hog/target").read().strip()
 held = []
-for _ in range(16):
+for n in range(24):
     if target.startswith("unix:"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         address = target[5:]
@@ -196,6 +217,9 @@ for _ in range(16):
     s.settimeout(0.5)
     try:
         s.connect(address)
+        if n < 2:  # one slow request per worker (pm.max_children = 2)
+            s.sendall(SLOW)
+            time.sleep(0.2)
         held.append(s)
     except OSError:
         s.close()

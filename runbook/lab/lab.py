@@ -249,7 +249,7 @@ class Lab(Hosts):
             if "app" in running and not tcp_open(address, APP_PORT):
                 pending.append(f"{name} app")
             for service in ("php-fpm", "uwsgi"):  # on the gateway's unix socket, else over TCP
-                if service not in running:
+                if service not in running or "hog" in running:  # a hog leaves no room to connect
                     continue
                 socket = self.fs(name) / SOCKETS[service].lstrip("/")
                 if not (socket.exists() if name == GATEWAY.name else tcp_open(address, PORTS[service])):

@@ -27,7 +27,8 @@ ERROR_LOG_PREAMBLE = 'echo "NOW $(date +%s)"; echo "TZOFFSET $(date +%z)"'
 #: Every value `kind` can take, roughly from most to least specific.
 KINDS: tuple[str, ...] = (
     "connect-refused",  # connect() failed (111: Connection refused): nothing listens there
-    # (on a unix socket: the file is there but its process is gone, a stale socket)
+    "socket-refused",  # connect() to unix:PATH failed (111: Connection refused): the file is
+    # there but no process listens on it (a stale socket: its service stopped or crashed)
     "socket-missing",  # connect() to unix:PATH failed (2: No such file or directory): the service
     # behind the socket (php-fpm, uwsgi, gunicorn) is not running or listens elsewhere
     "socket-permission",  # connect() to unix:PATH failed (13: Permission denied): nginx's worker
@@ -105,7 +106,7 @@ def _classify_message(message: str, has_upstream: bool) -> str:
     errno = _errno(m)
     towards_upstream = has_upstream or "upstream" in low
     if low.startswith("connect() to unix:"):
-        by_errno_unix = {2: "socket-missing", 13: "socket-permission", 11: "socket-backlog"}
+        by_errno_unix = {2: "socket-missing", 13: "socket-permission", 11: "socket-backlog", 111: "socket-refused"}
         if errno in by_errno_unix:
             return by_errno_unix[errno]
     if "no live upstreams" in low:

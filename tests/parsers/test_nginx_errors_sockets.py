@@ -64,10 +64,11 @@ def test_unix_socket_backlog_errno_11():
     assert (e["kind"], e["errno"], e["upstream_socket"]) == ("socket-backlog", 11, "/run/php/php8.2-fpm.sock")
 
 
-def test_unix_socket_stale_errno_111_stays_refused():
+def test_unix_socket_stale_errno_111():
     # the same format string (ngx_event_connect.c:254); the file exists but nothing listens
+    # (the lab's uwsgi-socket-stale fault leaves exactly this line)
     e = one(line("error", CONNECT.format(err="111: Connection refused")))
-    assert (e["kind"], e["upstream_socket"]) == ("connect-refused", "/run/php/php8.2-fpm.sock")
+    assert (e["kind"], e["errno"], e["upstream_socket"]) == ("socket-refused", 111, "/run/php/php8.2-fpm.sock")
 
 
 @pytest.mark.parametrize(
@@ -296,7 +297,7 @@ REAL = {
     "/fpm-missing/index.php": ["socket-missing"],
     "/fpm-perm": ["socket-permission"],
     "/fpm-backlog": ["socket-backlog"],
-    "/fpm-stale": ["connect-refused"],
+    "/fpm-stale": ["socket-refused"],
     "/fpm-upstream": ["socket-missing"],
     "/fpm-refused": ["connect-refused"],
     "/fpm-stderr": ["fastcgi-stderr", "premature-close"],
@@ -326,6 +327,7 @@ def test_real_nginx_lines(fixture_text):
         "/srv/rb/sock/php8.2-fpm.sock",
         "/srv/rb/sock/perm.sock",
         "/srv/rb/sock/backlog.sock",
+        "/srv/rb/sock/stale.sock",
         "/srv/rb/sock/upstream-missing.sock",
         "/srv/rb/sock/uwsgi.sock",
         "/srv/rb/sock/uwsgi-backup.sock",

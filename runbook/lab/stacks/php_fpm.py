@@ -16,7 +16,7 @@ from runbook.lab.appservers import PORTS, SOCKETS
 from runbook.lab.fault import Fault, Proof
 from runbook.lab.hosts import write_file
 from runbook.lab.stacks.http_app import ON_APP2, reset
-from runbook.lab.topology import GATEWAY
+from runbook.lab.topology import GATEWAY, HOSTS
 
 if TYPE_CHECKING:
     from runbook.lab.lab import Lab
@@ -28,10 +28,15 @@ HOG_CONNECTIONS = 16
 
 
 def undo(lab: Lab, keep_dns: bool) -> bool:
-    """Any fault of this stack or the uwsgi one undone: the hog stopped, the lab reset (which
-    restarts a stopped service), and a socket given back to nginx's workers (a running server
-    does not set its socket's owner and mode again)."""
+    """Any fault of this stack or the uwsgi one undone: the lab reset (which stops a hog and
+    starts a stopped service), a pool the hog held restarted, and a socket given back to
+    nginx's workers (a running server does not set its socket's owner and mode again)."""
+    hogged = [h for h in HOSTS if "hog" in lab.service_status(h).get("running", {})]
     changed = reset(lab, keep_dns)
+    for h in hogged:  # its workers still sleep in the hog's requests: restart the pool
+        wanted = lab.services(h)
+        lab.reconcile(h, [s for s in wanted if s != "php-fpm"])
+        lab.reconcile(h, wanted)
     for service, socket in SOCKETS.items():
         if service in lab.service_status(GATEWAY.name).get("running", {}):
             lab.exec_in(GATEWAY.name, ["chown", "www-data:www-data", socket], check=False)
@@ -72,6 +77,7 @@ def hog(service: str) -> Callable[[Lab, list[str]], bool]:
     lab's reset ends them."""
 
     def make(lab: Lab, targets: list[str]) -> bool:
+        lab.wait_ready()  # the service listens (a reset may have just started it)
         for h in targets or list(GW):
             where = f"unix:{SOCKETS[service]}" if not targets else f"127.0.0.1:{PORTS[service]}"
             held = lab.fs(h) / "run/hog/held"
