@@ -369,8 +369,8 @@ class Engine:
     ) -> None:
         """Turn an HTTP check into one in the protocol its target speaks (FastCGI, uwsgi), as
         `speak` says for this host and item; HTTP when it says HTTP or cannot be evaluated."""
-        from runbook.checks.speak import speak_on_host
         from runbook.playbook.expr import SPOKEN
+        from runbook.speak import speak_on_host
 
         known: dict[str, Any] = next((h for h in ctx["inventory"]["hosts"] if h["name"] == host.name), {})
         view = {**known, "vars": {**self.playbook.host_vars, **host.vars}}

@@ -135,7 +135,7 @@ def planned(style: str, port: int, node: str, check: str, **extra: object) -> li
 
 
 def test_health_checks_speak_fastcgi_to_php_fpm() -> None:
-    from runbook.checks.speak import PROGRAM
+    from runbook.speak import PROGRAM
 
     steps = planned("php-tcp", 9000, "backend-health", "health_inside", fastcgi_script="/run/www/api.php")
     assert {s.host.name for s in steps} == {"app1", "app2"}

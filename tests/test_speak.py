@@ -1,4 +1,4 @@
-"""runbook.checks.speak against real servers: Debian's php-fpm and uWSGI, plus small socket servers.
+"""runbook.speak against real servers: Debian's php-fpm and uWSGI, plus small socket servers.
 
 Every probe runs exactly as on a backend host: the command speak_on_host builds, through
 `sh -c`, with the system python3 (PATH=/usr/bin:/bin), on loopback and in a temp dir only.
@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from runbook.checks.speak import PROGRAM, speak_on_host
 from runbook.parsers.process import parse_curl_w
+from runbook.speak import PROGRAM, speak_on_host
 
 SYSTEM_PATH = "/usr/bin:/bin"
 PLUGIN_DIR = "/usr/lib/uwsgi/plugins"

@@ -321,7 +321,7 @@ def _full_queues(text: Any) -> list[str]:
     return out
 
 
-#: the protocols a health check can speak besides HTTP (runbook/checks/speak.py)
+#: the protocols a health check can speak besides HTTP (runbook/speak.py)
 SPOKEN = ("fastcgi", "uwsgi")
 
 
