@@ -164,3 +164,32 @@ def test_health_checks_speak_uwsgi_and_http_where_the_config_says() -> None:
     engine = Engine(load_playbook(PLAYBOOK_502), lab_inventory(9000))
     steps = [s for s in engine.plan("backend-health", RunState()) if s.check.id == "health_inside"]
     assert steps and all(s.command.startswith("curl -sS") for s in steps)
+
+
+# `namei -l /run/php/php-fpm.sock` on the lab's gateway, healthy and in php-socket-permission
+NAMEI_OK = ["f: /run/php/php-fpm.sock", "drwxr-xr-x root     root     /", "drwxr-xr-x root     root     run",
+            "drwxr-xr-x root     root     php", "srw-rw---- www-data www-data php-fpm.sock"]  # fmt: skip
+
+
+def test_a_socket_nginx_workers_may_use() -> None:
+    from runbook.playbook.expr import _socket_denied
+
+    assert _socket_denied(NAMEI_OK, "www-data") == []
+    assert _socket_denied(NAMEI_OK, "root") == []
+
+
+def test_a_socket_or_directory_that_leaves_the_workers_out() -> None:
+    from runbook.playbook.expr import _socket_denied
+
+    locked = [*NAMEI_OK[:-1], "srw------- root     root     php-fpm.sock"]
+    assert _socket_denied(locked, "www-data") == [
+        "php-fpm.sock: srw------- root:root, www-data may not write it (unless it is in group root)"
+    ]
+    closed_dir = [*NAMEI_OK[:3], "drwx------ root     root     php", NAMEI_OK[-1]]
+    assert _socket_denied(closed_dir, "www-data") == [
+        "php: drwx------ root:root, www-data may not search it (unless it is in group root)"
+    ]
+    # the group of the workers' own name lets them in; other users fall back to the last triplet
+    grouped = [*NAMEI_OK[:-1], "srw-rw---- root     www-data php-fpm.sock"]
+    assert _socket_denied(grouped, "www-data") == [] and _socket_denied(grouped, "nginx")
+    assert _socket_denied(["garbage", None], "www-data") == []

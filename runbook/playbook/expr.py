@@ -306,6 +306,28 @@ def _section(text: Any, name: str) -> list[str]:
     return lines
 
 
+_NAMEI = re.compile(r"^([dlsp-][rwxsStT-]{9})\s+(\S+)\s+(\S+)\s+(.+)$")
+
+
+def _socket_denied(lines: Any, user: Any) -> list[str]:
+    """What keeps `user` (nginx's workers) from a unix socket, read from `namei -l` of its path:
+    a directory it may not search, or a socket it may not write. Only the user's own group
+    (a group of its name, as Debian's www-data has) is assumed; another membership is not
+    known, so each line says which one would allow it."""
+    user = str(user or "nobody")
+    if user == "root":
+        return []
+    rows = [m.groups() for line in (lines or []) if (m := _NAMEI.match(str(line).strip()))]
+    out = []
+    for i, (mode, owner, group, name) in enumerate(rows):
+        is_socket = i == len(rows) - 1 and mode.startswith("s")
+        need, what = (1, "write") if is_socket else (2, "search")  # offsets of w, x in a triplet
+        triplet = mode[1:4] if owner == user else mode[4:7] if group == user else mode[7:10]
+        if triplet[need] not in ("w", "x", "s", "t"):
+            out.append(f"{name}: {mode} {owner}:{group}, {user} may not {what} it (unless it is in group {group})")
+    return out
+
+
 _LISTENER = re.compile(r"\bLISTEN\s+(\d+)\s+(\d+)\s+(\S+)")
 
 
@@ -505,6 +527,7 @@ def environment() -> SandboxedEnvironment:
     env.filters["protocol_of"] = _protocol_of
     env.filters["full_queues"] = _full_queues
     env.filters["section"] = _section
+    env.filters["socket_denied"] = _socket_denied
     env.filters["fw_blocking"] = _fw_blocking
     env.filters["stale_names"] = _stale_names
     env.filters["addresses_of"] = _addresses_of
