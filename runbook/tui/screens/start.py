@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,6 +20,9 @@ class StartScreen(Screen[dict[str, str]]):
         Binding("ctrl+s", "start", "Start", priority=True),
         Binding("escape", "skip", "Skip"),
     ]
+    #: the app's -wide/-narrow classes style only the main screen: set here, they would restyle
+    #: every widget of this form once more before its first frame
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = []
 
     def __init__(self, incident: dict[str, str], subtitle: str) -> None:
         super().__init__()
@@ -31,7 +36,7 @@ class StartScreen(Screen[dict[str, str]]):
             yield Label("Incident title")
             yield Input(self.incident.get("title", ""), id="title", placeholder="what users see")
             with Horizontal(id="start-row"):
-                with Vertical():
+                with Vertical(id="start-severity"):
                     yield Label("Severity")
                     severity = self.incident.get("severity") or "SEV2"
                     options = SEVERITIES if severity in SEVERITIES else [severity, *SEVERITIES]
