@@ -60,3 +60,49 @@ def test_the_tui_path_imports_neither_the_engine_nor_pydantic_before_the_first_f
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+#: what the start screen does not draw, nor bare `runbook` need before it: imported later, where used
+NOT_BEFORE_THE_FIRST_FRAME = (
+    "argparse",  # bare `runbook` has no command line to parse
+    "pydantic",
+    "jinja2",
+    "yaml",
+    "asyncssh",
+    "paramiko",
+    "httpx",
+    "dns",
+    "detect_secrets",
+    "crossplane",
+    "markdown_it",
+    "runbook.engine",
+    "runbook.session",
+    "runbook.events",
+    "runbook.playbook.model",
+    "runbook.playbook.loader",
+    "runbook.playbook.expr",
+    "runbook.safety",
+    "runbook.report",
+    "runbook.tui.widgets",
+    "runbook.tui.screens.main",
+    "runbook.tui.screens.modals",
+    "runbook.tui.screens.report",
+    "runbook.tui.screens.conclusion",
+)
+
+
+def test_bare_runbook_reaches_the_app_with_nothing_the_start_screen_does_not_draw() -> None:
+    """`runbook` with no arguments (the demo), as far as the app and its start screen's facts."""
+    code = (
+        "import sys, runbook.cli, runbook.tui.app as a, runbook.wiring as w\n"
+        "def run_app(cfg, resume_events=None):\n"
+        "    w.start_info(cfg)  # what RunbookApp does before its first frame\n"
+        f"    heavy = {NOT_BEFORE_THE_FIRST_FRAME!r}\n"
+        "    print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith(heavy)))\n"
+        "    return 0\n"
+        "a.run_app = run_app\n"
+        "runbook.cli._no_tty_hint = lambda: None\n"
+        "sys.exit(runbook.cli.main([]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
