@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Static
@@ -48,6 +49,29 @@ async def test_the_start_screen_is_drawn_before_the_session_is_built(tmp_path: P
         await settle(pilot, app)
         assert isinstance(app.screen, MainScreen)
         assert app.session.options.incident["title"] == f"{s.playbook.title} on {s.public_url}"
+
+
+async def test_the_start_screen_is_composed_after_the_apps_start_up(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual writes no frame painted inside its start-up batch: a start screen composed there
+    would reach the terminal only with the next full layout."""
+    warm = build_session(lab_config(tmp_path / "warm.jsonl"))  # caches the head: no session first
+    await warm.close()
+    app = RunbookApp(lab_config(tmp_path / "j.jsonl"), export_dir=tmp_path)
+    batches: list[int] = []
+    compose = StartScreen.compose
+
+    def composing(screen: StartScreen) -> Any:
+        batches.append(app._batch_count)
+        return compose(screen)
+
+    monkeypatch.setattr(StartScreen, "compose", composing)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        assert batches == [0]
+        await settle(pilot, app)
 
 
 def test_the_tui_path_imports_neither_the_engine_nor_pydantic_before_the_first_frame() -> None:
