@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -22,7 +20,7 @@ class StartScreen(Screen[dict[str, str]]):
     ]
     #: the app's -wide/-narrow classes style only the main screen: set here, they would restyle
     #: every widget of this form once more before its first frame
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = []
+    HORIZONTAL_BREAKPOINTS = []
 
     def __init__(self, incident: dict[str, str], subtitle: str) -> None:
         super().__init__()
