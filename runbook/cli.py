@@ -6,13 +6,15 @@ or inventory error.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from runbook import __version__
 from runbook.errors import SourceError
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_UNCONCLUDED, EXIT_USAGE = 0, 1, 2
 
@@ -85,21 +87,26 @@ exit codes: 0 a conclusion was reached, 1 the run could not conclude, 2 usage,
 validation or inventory error."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with 'did you mean' for a mistyped option."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse, with 'did you mean' for a mistyped option (argparse is imported when a command
+    line is to be parsed: bare `runbook`, the demo, has none)."""
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        import difflib
-        import re
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            import difflib
+            import re
 
-        bad = re.findall(r"(?<![\w-])(--?[\w-]+)", message.partition(":")[2])
-        known = [o for a in self._actions for o in a.option_strings]
-        for word in bad:
-            close = difflib.get_close_matches(word.split("=")[0], known, n=1)
-            if close:
-                message += f" (did you mean {close[0]}?)"
-                break
-        super().error(message)
+            bad = re.findall(r"(?<![\w-])(--?[\w-]+)", message.partition(":")[2])
+            known = [o for a in self._actions for o in a.option_strings]
+            for word in bad:
+                close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+                if close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
+            super().error(message)
+
+    return _Parser
 
 
 #: the parsers of the subcommands, so an unknown option shows the right usage
@@ -107,6 +114,9 @@ SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    _Parser = _parser_class()
     parser = _Parser(
         prog="runbook",
         description=DESCRIPTION,
@@ -224,9 +234,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    # bare `runbook` (the demo) has nothing to parse: no parser is built (argparse and the
+    # subcommands' parsers would cost its first frame a few milliseconds)
+    args = parse_args(given) if given else None
     try:
-        return dispatch(args)
+        return dispatch(args) if args is not None else _tui_demo()
     except SourceError as exc:
         for problem in exc.problems:
             say(problem)

@@ -129,11 +129,18 @@ class RunbookApp(App[int]):
             incident.setdefault("responder", _user())
             where = f"scenario {scenario} (replayed hosts)" if scenario else "live hosts"
             subtitle = f"{info.title} · {info.hosts} hosts · {where}\njournal: {self.shown(info.journal)}"
-            self.push_screen(StartScreen(incident, subtitle), self.begin)
-        else:
-            self.begin(None)
+            # pushed once the app's start-up is over: Textual holds back the frames painted until
+            # then, so a screen composed inside it reaches the terminal only with the next full
+            # layout (some 40 ms later)
+            self.call_next(self.open_start_screen, StartScreen(incident, subtitle))
+            return
+        self.begin(None)
         # what the first frame does not need waits until it is on screen
         self.call_after_refresh(self.after_first_frame)
+
+    def open_start_screen(self, screen: StartScreen) -> None:
+        self.push_screen(screen, self.begin)
+        self.call_after_refresh(self.after_first_frame)  # after the start screen's first frame
 
     def after_first_frame(self) -> None:
         if self._session is None:

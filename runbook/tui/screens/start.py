@@ -18,6 +18,9 @@ class StartScreen(Screen[dict[str, str]]):
         Binding("ctrl+s", "start", "Start", priority=True),
         Binding("escape", "skip", "Skip"),
     ]
+    #: the app's -wide/-narrow classes style only the main screen: set here, they would restyle
+    #: every widget of this form once more before its first frame
+    HORIZONTAL_BREAKPOINTS = []
 
     def __init__(self, incident: dict[str, str], subtitle: str) -> None:
         super().__init__()
@@ -31,7 +34,7 @@ class StartScreen(Screen[dict[str, str]]):
             yield Label("Incident title")
             yield Input(self.incident.get("title", ""), id="title", placeholder="what users see")
             with Horizontal(id="start-row"):
-                with Vertical():
+                with Vertical(id="start-severity"):
                     yield Label("Severity")
                     severity = self.incident.get("severity") or "SEV2"
                     options = SEVERITIES if severity in SEVERITIES else [severity, *SEVERITIES]
