@@ -260,24 +260,31 @@ async def key_latency(rate: int, keys: int, before_s: float) -> dict[str, Any]:
         t_stream = time.perf_counter()
         await asyncio.sleep(before_s)
         latencies: list[float] = []
+        lost = 0
         for i in range(keys):
             key = "down" if (i // 8) % 2 == 0 else "up"
             before = tree.cursor_line
             t0 = time.perf_counter()
             app.simulate_key(key)
-            while tree.cursor_line == before:
+            # a key that moves nothing (the tree's end, focus elsewhere) is counted, never waited on
+            deadline = t0 + 2.0
+            while tree.cursor_line == before and time.perf_counter() < deadline:
                 await asyncio.sleep(0.0005)
             moved = time.perf_counter()
-            while not stamps or stamps[-1] < moved:
+            while (not stamps or stamps[-1] < moved) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.0005)
-            latencies.append(stamps[-1] - t0)
+            if tree.cursor_line == before or not stamps or stamps[-1] < moved:
+                lost += 1
+            else:
+                latencies.append(stamps[-1] - t0)
             await asyncio.sleep(0.05)
         stop.set()
         await feeder
         elapsed = time.perf_counter() - t_stream
         kept = sum(len(b.text().splitlines()) for b in output.blocks.values())
-    latencies.sort()
+    latencies = sorted(latencies) or [float("nan")]
     return {
+        "lost": lost,
         "lines": sent,
         "rate": sent / elapsed,
         "median_ms": statistics.median(latencies) * 1000,
@@ -329,6 +336,7 @@ def main() -> int:
         f"key -> repaint while streaming {r['rate']:,.0f} lines/s ({r['lines']:,} lines, {r['keys']} keys): "
         f"median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, worst {r['worst_ms']:.1f} ms; "
         f"scrollback kept {r['kept_lines']:,} lines"
+        + (f"; {r['lost']} keys moved nothing within 2 s" if r["lost"] else "")
     )
     return 0
 
