@@ -191,7 +191,9 @@ def _app_server_site(release: str, style: str) -> str:
         target = f"unix:{SOCKETS[service]}"
         where = f"{service} on this host, on a unix socket"
     else:
-        servers = "\n".join(f"    server {h.fqdn}:{PORTS[service]};" for h in BACKENDS)
+        # max_fails=0: nginx tries every server on every request and never marks one failed, so
+        # a fault stays what each request meets (not "no live upstreams" after the first)
+        servers = "\n".join(f"    server {h.fqdn}:{PORTS[service]} max_fails=0;" for h in BACKENDS)
         head = f"upstream {service.replace('-', '_')}_pool {{\n{servers}\n}}\n\n"
         target = f"{service.replace('-', '_')}_pool"
         where = f"{service} on the backends"
