@@ -103,7 +103,7 @@ def test_good_fixture_loads(tmp_path: Path) -> None:
             "reads c1 without guarding for a gap",
         ),
         (
-            lambda s: s.replace('title: failed}', 'title: "failed {{ c1.stdout }}"}'),
+            lambda s: s.replace("title: failed}", 'title: "failed {{ c1.stdout }}"}'),
             "failed {{",
             "reads c1 without guarding for a gap",
         ),

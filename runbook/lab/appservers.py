@@ -181,7 +181,7 @@ def service_spec(service: str) -> dict[str, object]:
 #: /run/hog/target, a slow request per worker (the script sleeps; php-fpm closes a connection
 #: that sends nothing after a few seconds), then idle connections that fill the listen queue,
 #: all held until the lab's reset stops it
-HOG = '''\
+HOG = """\
 import socket
 import struct
 import time
@@ -226,4 +226,4 @@ for n in range(24):
 open("/run/hog/held", "w").write(str(len(held)))
 while True:
     time.sleep(3600)
-'''
+"""

@@ -24,8 +24,7 @@ from typing import Any
 
 #: nginx's predefined format (ngx_http_log_module.c)
 COMBINED = (
-    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
-    '"$http_referer" "$http_user_agent"'
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
 )
 _VAR = re.compile(r"\$(\{[A-Za-z0-9_]+\}|[A-Za-z0-9_]+)")
 #: at most this many lines and this many characters of a line are read

@@ -442,9 +442,7 @@ def _access_logs(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if d == "log_format" and len(args) >= 2:
             formats[args[0]] = "".join(a for a in args[1:] if not a.startswith("escape="))
         elif (
-            d == "access_log"
-            and args and args[0] != "off"
-            and not args[0].startswith("syslog:") and "$" not in args[0]
+            d == "access_log" and args and args[0] != "off" and not args[0].startswith("syslog:") and "$" not in args[0]
         ):
             logs.setdefault(args[0], args[1] if len(args) > 1 and "=" not in args[1] else "combined")
         if st.get("block"):

@@ -730,10 +730,7 @@ def build_view(events: list[dict[str, Any]], *, scrubbed: bool = False) -> dict[
             for o in facts["overrides"]
         ],
         "security": _security(facts["gaps"]),
-        "gaps": [
-            {**_gap_dict(g), "node_title": ctx.node(g.get("node"))}
-            for g in facts["gaps"]
-        ],
+        "gaps": [{**_gap_dict(g), "node_title": ctx.node(g.get("node"))} for g in facts["gaps"]],
         "inconclusive": facts["inconclusive"],
         "skips": [
             {

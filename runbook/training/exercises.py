@@ -140,8 +140,7 @@ _ALL += [
         "pearl-wagtail",
         "Pearl Wagtail",
         "medium",
-        "Users API: two users report a 502 around 15:10 UTC; the gateway moved to a keepalive upstream "
-        "pool yesterday.",
+        "Users API: two users report a 502 around 15:10 UTC; the gateway moved to a keepalive upstream pool yesterday.",
         (("healthy", ()),),
         title="A new keepalive pool, and nothing wrong",
         teaching="The pool's names resolve where the inventory says, every backend answers, and a burst "
@@ -186,10 +185,34 @@ _ALL += [
         "pewter-gull",
         "Pewter Gull",
         "hard",
-        "Users API: 504s on about half of requests since 19:20 UTC; the gateway's hardening playbook ran "
-        "at 19:15.",
+        "Users API: 504s on about half of requests since 19:20 UTC; the gateway's hardening playbook ran at 19:15.",
         (("gateway-egress", ("app2",)),),
         title="The gateway's own firewall drops its traffic to one backend",
+    ),
+    Exercise(
+        "ochre-lark",
+        "Ochre Lark",
+        "medium",
+        "Users API (PHP): every request answers 502 since 09:05 UTC; the platform team rolled out a new "
+        "php-fpm pool config at 09:00.",
+        (("php-socket-permission", ()),),
+        title="php-fpm's socket shuts nginx's workers out",
+        teaching="php-fpm runs and listens, but its socket is root's with mode 0600: nginx's workers "
+        "(www-data) are refused. The error log says permission denied, and the socket's owner and mode "
+        "against nginx's `user` say why; the fix is listen.owner/listen.mode, not a restart.",
+        site="php-socket",
+    ),
+    Exercise(
+        "linen-swift",
+        "Linen Swift",
+        "medium",
+        "Users API: one user saw a 502 at 13:40 UTC; the API moved to uwsgi behind the gateway last night "
+        "and the old HTTP health check now fails on every backend.",
+        (("uwsgi-healthy", ()),),
+        title="uwsgi backends, and nothing wrong",
+        teaching="A backend that speaks uwsgi drops an HTTP GET, so the old check fails everywhere; asked in "
+        "uwsgi (the protocol the gateway's `uwsgi_pass` uses), every backend answers, and a burst stays clean.",
+        site="uwsgi-tcp",
     ),
 ]
 

@@ -39,9 +39,11 @@ def default_target(node: Node) -> str | None:
 def targets(node: Node) -> list[str]:
     out: list[str] = []
     weighed = [c.goto for c in node.weigh.candidates] + [node.weigh.otherwise] if node.weigh else []
-    for goto in [b.goto for b in node.next] + weighed + [
-        c.goto for c in (node.question.choices if node.question else []) if c.goto
-    ]:
+    for goto in (
+        [b.goto for b in node.next]
+        + weighed
+        + [c.goto for c in (node.question.choices if node.question else []) if c.goto]
+    ):
         if goto and goto not in out:
             out.append(goto)
     return out

@@ -18,11 +18,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 # every proof case of every fault in the registry: (fault, where it is made, what is named),
 # in the styles with names in the gateway's config
-CASES = [
-    (fault, case, naming)
-    for fault, case in proof_cases()
-    for naming in ("as-built", "addresses-only")
-]
+CASES = [(fault, case, naming) for fault, case in proof_cases() for naming in ("as-built", "addresses-only")]
 
 
 def whole_pool(fault: Fault) -> Proof:

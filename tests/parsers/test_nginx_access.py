@@ -14,14 +14,20 @@ LAB = (
     "upstream_response_time=$upstream_response_time upstream_header_time=$upstream_header_time"
 )
 HEAD = '198.18.0.1 - - [07/Dec/2026:02:27:21 +0000] "GET /api/users HTTP/1.1" '
-OWN_502 = HEAD + '502 60 "-" "curl/7.88" upstream=198.18.0.4:8080 upstream_status=502 request_time=0.003 ' + (
-    "upstream_response_time=0.003 upstream_header_time=0.002"
+OWN_502 = (
+    HEAD
+    + '502 60 "-" "curl/7.88" upstream=198.18.0.4:8080 upstream_status=502 request_time=0.003 '
+    + ("upstream_response_time=0.003 upstream_header_time=0.002")
 )
-REFUSED_TWICE = HEAD + '502 157 "-" "curl/7.88" upstream=198.18.0.3:8080, 198.18.0.4:8080 ' + (
-    "upstream_status=502, 502 request_time=0.001 upstream_response_time=0.000, 0.001 upstream_header_time=-, -"
+REFUSED_TWICE = (
+    HEAD
+    + '502 157 "-" "curl/7.88" upstream=198.18.0.3:8080, 198.18.0.4:8080 '
+    + ("upstream_status=502, 502 request_time=0.001 upstream_response_time=0.000, 0.001 upstream_header_time=-, -")
 )
-OK = HEAD + '200 310 "-" "curl/7.88" upstream=198.18.0.3:8080 upstream_status=200 request_time=0.004 ' + (
-    "upstream_response_time=0.004 upstream_header_time=0.004"
+OK = (
+    HEAD
+    + '200 310 "-" "curl/7.88" upstream=198.18.0.3:8080 upstream_status=200 request_time=0.004 '
+    + ("upstream_response_time=0.004 upstream_header_time=0.004")
 )
 
 

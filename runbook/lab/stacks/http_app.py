@@ -334,8 +334,7 @@ FAULTS = (
     ),
     Fault(
         "backend-own-502",
-        "(extra) the app itself answers 502 (a service behind it is down); nginx passes it on and "
-        "logs nothing",
+        "(extra) the app itself answers 502 (a service behind it is down); nginx passes it on and logs nothing",
         "backend-down",
         502,
         None,

@@ -174,8 +174,7 @@ FAULTS = (
     ),
     Fault(
         "php-pool-exhausted",
-        "(php-fpm) every php-fpm worker on the backend is busy (pm.max_children reached) and its "
-        "listen queue is full",
+        "(php-fpm) every php-fpm worker on the backend is busy (pm.max_children reached) and its listen queue is full",
         "backend-overloaded",
         504,
         r"upstream timed out \(110: Connection timed out\)",
