@@ -10,6 +10,7 @@ turns that into "blocked" | "passed" | "unknown".
 The playbook's parser `fw_counters` reads ONE command output holding both snapshots:
 
     == role client            optional: client (the host that runs the probe) | server
+    == flow tcp SRC DST PORT  optional, repeatable: the probe's connection (`-` where not known)
     == before
     <iptables-save -c and/or nft list ruleset>
     == probe                  optional: the probe's own output, kept as text, never judged
@@ -29,6 +30,8 @@ and returns
      "role": "client" | "server" | None,
      "probe": "<the probe section, at most 2000 characters>",
      "entries": N,            # rules and policies compared
+     "other_traffic": [same shape as blockers: moved, but they cannot match the probe's flows],
+     "flows": [{"protocol": "tcp", "src": "10.0.0.2" | None, "dst": ..., "port": 8080 | None}],
      "errors": [...]}
 
 One check on the gateway (run as root; without it the counters are a gap, `needs_root`) is
@@ -39,8 +42,9 @@ One check on the gateway (run as root; without it the counters are a gap, `needs
     echo '== probe'; <probe> 2>&1; echo "exit=$?"
     echo '== after'; <SNAPSHOT>
 
-where SNAPSHOT reads `iptables-save -c` and `nft list ruleset` when they exist (IPv4 only: a
-probe to an IPv6 address needs ip6tables-save, not read here).
+where SNAPSHOT reads `iptables-save -c`, `ip6tables-save -c` and `nft list ruleset` when they
+exist. Which of iptables and ip6tables counts is the probe's address family, from its flow (an
+IPv6 end: ip6tables and nft's ip6/inet tables; otherwise iptables and ip/inet).
 
 Soundness (what each verdict rests on):
 - iptables (legacy or nf_tables backend) counts every rule and every built-in chain's policy,
@@ -58,14 +62,22 @@ Soundness (what each verdict rests on):
       "inferred": the probe's
       packets crossed this hook and nothing in the chain counted them, so they fell to the policy
       (only used when no counted blocker moved anywhere);
-    * something moved -> "passed" only if the chain accepts every ESTABLISHED packet (an
+    * something moved, and every rule in it drops, rejects or accepts only `ct state new` (no
+      jump, no other verdict) -> "blocked" by the policy, "inferred": a connection's first
+      packet may pass, every later one (ESTABLISHED, both directions) falls to the policy;
+    * something moved otherwise -> "passed" only if the chain accepts every ESTABLISHED packet (an
       `ct state established[,related] accept` rule with no other condition) and either a
       non-established accept (in the chain, or in a regular chain of its table) moved -- the
       connection's first packet was accepted -- or this host's role makes the hook reply-only
       (client: input/prerouting; server: output/postrouting). Otherwise "unknown".
 - Counters are host-wide: other traffic during the window moves them too (the probe runs
-  between two snapshots of one command to keep the window short). A scanner hitting a DROP
-  rule makes a false "blocked"; a new connection accepted concurrently by a `policy drop` nft
+  between two snapshots of one command to keep the window short). With the probe's flows
+  given (`== flow`, or curl's `local=%{local_ip} remote=%{remote_ip}` in the probe section),
+  a moved DROP/REJECT rule that surely cannot match any of the probe's packets (its protocol,
+  addresses or ports exclude them, or its chain is FORWARD) is set aside as other traffic
+  (runbook/parsers/fw_match.py). Without flows, or for a rule that may match, a scanner hitting
+  a DROP rule still makes a false "blocked"; a moved DROP policy is never set aside. A new
+  connection accepted concurrently by a `policy drop` nft
   chain could pass for the probe's first packet. The check's own SSH session is ESTABLISHED
   traffic: it never moves a DROP that would not also break the session, and it keeps the nft
   "nothing moved" inference from firing (the answer is then "unknown", not a guess).
@@ -77,8 +89,11 @@ Linear in the input; the text, each line and the number of entries are capped.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
+
+from runbook.parsers.fw_match import Flow, may_match
 
 MAX_TEXT = 4_000_000
 MAX_LINE = 8192
@@ -103,6 +118,7 @@ _OPT_COL = {"--", "-f", "!f"}
 
 SNAPSHOT = (
     '{ PATH="$PATH:/usr/sbin:/sbin"; command -v iptables-save >/dev/null && iptables-save -c;'
+    " command -v ip6tables-save >/dev/null && ip6tables-save -c;"
     " command -v nft >/dev/null && nft list ruleset; } 2>&1"
 )
 
@@ -474,6 +490,19 @@ def _relevant_chain(info: dict[str, Any] | None, family: str) -> bool:
     return info["family"] in fams and info["hook"] in _HOOKS
 
 
+_NFT_CT_STATE = re.compile(r"\bct state (\{[^}]*\}|\S+)")
+
+
+def _new_only_accept(e: dict[str, Any]) -> bool:
+    """An nft accept rule that matches only `ct state new` packets."""
+    states = [m.group(1).strip("{} ") for m in _NFT_CT_STATE.finditer(_NFT_QUOTED.sub('""', e["spec"]))]
+    return (
+        e["target"] == "ACCEPT"
+        and any({w.strip() for w in st.split(",") if w.strip()} == {"new"} for st in states)
+        and " != " not in e["spec"]
+    )
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any], family: str) -> dict[str, Any]:
     if not before["entries"] and not after["entries"]:
         if before["needs_root"] or after["needs_root"]:
@@ -536,6 +565,11 @@ def _diff(before: dict[str, Any], after: dict[str, Any], family: str) -> dict[st
                 "all_counted": all(d is not None for _, d in rules),
                 "moved": any(d for _, d in rules),
                 "est_accept": any(e.get("est_accept") for e, _ in rules),
+                # every way out of the chain but its policy accepts only a connection's first
+                # packet: the rest of any connection (ESTABLISHED) falls to the policy
+                "new_only": bool(rules)
+                and all(e["target"] in BLOCKING or _new_only_accept(e) for e, _ in rules)
+                and any(e["target"] == "ACCEPT" for e, _ in rules),
                 "new_accept_moved": regular_accepts
                 or any(d and e["target"] == "ACCEPT" and not e.get("est_accept") for e, d in rules),
             }
@@ -547,6 +581,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any], family: str) -> dict[st
         "blocking_moved": blocking[:MAX_LISTED],
         "uncounted_blocking": uncounted[:MAX_LISTED],
         "nft_policy_chains": policy_chains[:MAX_LISTED],
+        "hooks": {k: v["hook"] for k, v in chains.items() if "hook" in v},
         "entries": len(after["entries"]),
         "needs_root": False,
         "errors": [*before["errors"][:20], *after["errors"][:20]],
@@ -558,11 +593,23 @@ def _name(b: dict[str, Any]) -> str:
     return f"{b['table']}/{b['chain']} {what}"
 
 
-def verdict(diff: dict[str, Any], role: str | None = None) -> dict[str, Any]:
-    """{"verdict": "blocked" | "passed" | "unknown", "blockers": [...], "why": str}."""
+def verdict(diff: dict[str, Any], role: str | None = None, flows: list[Flow] | None = None) -> dict[str, Any]:
+    """{"verdict": "blocked" | "passed" | "unknown", "blockers": [...], "why": str,
+    "other_traffic": [moved DROP/REJECT rules that could not have matched the probe's flows]}."""
     if not diff.get("comparable"):
         return {"verdict": "unknown", "blockers": [], "why": diff.get("why") or "the snapshots cannot be compared"}
-    blockers = list(diff.get("blocking_moved", []))
+    blockers: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for b in diff.get("blocking_moved", []):
+        (blockers if may_match(b, flows or [], role, diff.get("hooks", {})) else others).append(b)
+    v = _verdict(diff, role, blockers)
+    if others:
+        names = ", ".join(f"{_name(b)} (+{b['delta_packets']})" for b in others[:3])
+        v["why"] += f"; moved by other traffic (cannot match the probe's address, port or protocol): {names}"
+    return {**v, "other_traffic": others}
+
+
+def _verdict(diff: dict[str, Any], role: str | None, blockers: list[dict[str, Any]]) -> dict[str, Any]:
     if blockers:
         moved = ", ".join(f"{_name(b)} (+{b['delta_packets']})" for b in blockers[:5])
         return {"verdict": "blocked", "blockers": blockers, "why": f"moved with the probe: {moved}"}
@@ -585,15 +632,17 @@ def verdict(diff: dict[str, Any], role: str | None = None) -> dict[str, Any]:
             spec = f"policy drop (hook {c['hook']}; nft keeps no policy counter)"
             b = {"source": "nft", "table": c["table"], "chain": c["chain"], "kind": "policy", "spec": spec}
             inferred.append({**b, "target": "DROP", "delta_packets": None, "inferred": True})
+        elif c["new_only"] and not c["est_accept"]:
+            spec = (
+                f"policy drop (hook {c['hook']}): its rules accept only new connections, the rest of each falls to it"
+            )
+            b = {"source": "nft", "table": c["table"], "chain": c["chain"], "kind": "policy", "spec": spec}
+            inferred.append({**b, "target": "DROP", "delta_packets": None, "inferred": True})
         elif not (c["est_accept"] and (c["new_accept_moved"] or c["hook"] in _REPLY_HOOKS.get(role or "", ()))):
             doubtful.append(f"{name} drops by policy (uncounted) and cannot be shown to have accepted every packet")
     if inferred:
-        names = ", ".join(_name(b) for b in inferred[:5])
-        return {
-            "verdict": "blocked",
-            "blockers": inferred,
-            "why": f"nothing in {names} counted the probe: it fell to the policy",
-        }
+        names = "; ".join(f"{b['table']}/{b['chain']} {b['spec']}" for b in inferred[:5])
+        return {"verdict": "blocked", "blockers": inferred, "why": f"the probe fell to the policy: {names}"}
     if doubtful:
         return {"verdict": "unknown", "blockers": [], "why": doubtful[0]}
     if diff.get("empty"):
@@ -601,7 +650,16 @@ def verdict(diff: dict[str, Any], role: str | None = None) -> dict[str, Any]:
     return {"verdict": "passed", "blockers": [], "why": f"no DROP/REJECT counter moved ({diff.get('entries', 0)} read)"}
 
 
-_MARKER = re.compile(r"==[ \t]+(before|after|probe)|==[ \t]+(role)[ \t]+(\w+)")
+_MARKER = re.compile(
+    r"==[ \t]+(before|after|probe)|==[ \t]+(role)[ \t]+(\w+)|==[ \t]+(flow)[ \t]+(\S+(?:[ \t]+\S+){3})"
+)
+_CURL_ENDS = re.compile(r"\blocal=(\S+)\s+remote=(\S+)")
+
+
+def _flow(words: list[str]) -> Flow:
+    """`PROTO SRC DST PORT`, `-` where not known."""
+    proto, src, dst, port = (None if w == "-" else w for w in words)
+    return Flow((proto or "tcp").lower(), src, dst, int(port) if port and port.isdigit() else None)
 
 
 def split_sections(text: str) -> dict[str, Any]:
@@ -609,24 +667,54 @@ def split_sections(text: str) -> dict[str, Any]:
     parts: dict[str, list[str]] = {}
     role: str | None = None
     current: str | None = None
+    flows: list[Flow] = []
     for raw in (text or "")[:MAX_TEXT].splitlines():
         line = raw.strip()
-        m = _MARKER.fullmatch(line) if line.startswith("==") and len(line) < 64 else None
+        m = _MARKER.fullmatch(line) if line.startswith("==") and len(line) < 256 else None
         if m:
             if m.group(2) == "role":
                 role = m.group(3).lower()
+            elif m.group(4) == "flow":
+                if len(flows) < MAX_LISTED:
+                    flows.append(_flow(m.group(5).split()))
             else:
                 current = m.group(1)
                 parts.setdefault(current, [])
             continue
         if current is not None:
             parts[current].append(raw)
+    probe = "\n".join(parts.get("probe", []))[:2000]
+    # the probe's own ends (curl's %{local_ip} and %{remote_ip}) replace what the flow line did
+    # not know or named: the addresses the packets really carried
+    ends = _CURL_ENDS.search(probe)
+    if ends and len(flows) == 1:
+        f = flows[0]
+        local, remote = (ends.group(i) if _is_ip(ends.group(i)) else None for i in (1, 2))
+        flows[0] = Flow(f.protocol, local or f.src, remote or f.dst, f.port)
     return {
         "before": "\n".join(parts["before"]) if "before" in parts else None,
         "after": "\n".join(parts["after"]) if "after" in parts else None,
-        "probe": "\n".join(parts.get("probe", []))[:2000],
+        "probe": probe,
         "role": role if role in ("client", "server") else None,
+        "flows": flows,
     }
+
+
+def _family(flows: list[Flow]) -> str:
+    """ip6 when the probe's flow has an IPv6 end (ip6tables then counts, iptables does not)."""
+    for f in flows:
+        for end in (f.src, f.dst):
+            if end and _is_ip(end) and ":" in end:
+                return "ip6"
+    return "ip"
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_fw_counters(text: str) -> dict[str, Any]:
@@ -635,8 +723,8 @@ def parse_fw_counters(text: str) -> dict[str, Any]:
     if sections["before"] is None or sections["after"] is None:
         diff = _unknown_diff("the output lacks a `== before` or `== after` section", None, None)
     else:
-        diff = diff_counters(sections["before"], sections["after"])
-    v = verdict(diff, sections["role"])
+        diff = diff_counters(sections["before"], sections["after"], _family(sections["flows"]))
+    v = verdict(diff, sections["role"], sections["flows"])
     return {
         **v,
         "moved": diff["moved"],
@@ -645,4 +733,18 @@ def parse_fw_counters(text: str) -> dict[str, Any]:
         "probe": sections["probe"],
         "entries": diff["entries"],
         "errors": diff["errors"],
+        "other_traffic": v.get("other_traffic", []),
+        "flows": [{"protocol": f.protocol, "src": f.src, "dst": f.dst, "port": f.port} for f in sections["flows"]],
     }
+
+
+def flow_lines(flows: Any) -> str:
+    """`== flow` lines for flows another probe reported (its `flows`), e.g. the gateway's probe
+    for the backend's own counters."""
+    out: list[str] = []
+    for f in flows or []:
+        if isinstance(f, dict) and len(out) < MAX_LISTED:
+            words = [str(f.get(k) or "-") for k in ("protocol", "src", "dst", "port")]
+            if all(w and not any(c.isspace() for c in w) for w in words):
+                out.append("== flow " + " ".join(words) + "\n")
+    return "".join(out)

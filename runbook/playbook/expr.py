@@ -149,17 +149,20 @@ def _parsed_access_log(text: str, fmt: str | None) -> dict[str, Any]:
     return parse_access_log(text, fmt)
 
 
-def _counter_verdict(before: Any, after: Any) -> dict[str, Any]:
+def _counter_verdict(before: Any, after: Any, probes: Any = None) -> dict[str, Any]:
     """The firewall verdict of one host from its counters read before (a result of another
-    check, for the same host) and after the gateway's calls (`after`, one result)."""
-    from runbook.parsers.fw_counters import parse_fw_counters
+    check, for the same host) and after the gateway's calls (`after`, one result). `probes`:
+    the gateway's own probe results (fw_counters), whose flows (the addresses and port its
+    calls really used) tell the probe's packets from other traffic's."""
+    from runbook.parsers.fw_counters import flow_lines, parse_fw_counters
 
     if not isinstance(after, Mapping):
         return {"verdict": "unknown", "why": "no counters read after the calls", "blockers": []}
     first = next((b for b in before or [] if isinstance(b, Mapping) and b.get("host") == after.get("host")), None)
     if first is None:
         return {"verdict": "unknown", "why": "no counters read before the calls", "blockers": []}
-    return parse_fw_counters(f"{first.get('stdout') or ''}\n{after.get('stdout') or ''}")
+    flows = [f for p in probes or [] if isinstance(p, Mapping) for f in (p.get("data") or {}).get("flows") or []]
+    return parse_fw_counters(f"{flow_lines(flows)}{first.get('stdout') or ''}\n{after.get('stdout') or ''}")
 
 
 def _answers(resolved: Any) -> dict[str, list[str]]:

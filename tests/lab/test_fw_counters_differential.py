@@ -14,10 +14,16 @@ A probe "connects" when the server's greeting arrives, not when connect() return
 whose handshake ACK is dropped (`! --syn` rules) still sees connect() succeed, while the server
 never accepts the connection; a gateway would get no answer there either.
 
+Every ruleset is judged twice: with the probe's flow (`== flow tcp C S P`), where a moved DROP
+that cannot match the probe is set aside as other traffic, and without it. Six rulesets have
+other traffic in the window (a dropped or refused connection to another port, a UDP packet):
+with the flow the verdict still follows the probe; without it the noise reads as a block,
+which shows the noise really moved a blocker's counter.
+
 Documented "unknown" (asserted as such, not counted as agreement): nft rulesets where counters
 cannot decide -- a verdict map with a drop branch (its counter, if any, moves whichever branch
-was taken), and a `policy drop` chain that accepts the first packet but has no
-`ct state established` rule (later packets may fall to the uncounted policy).
+was taken): issue 22 asks for a gap there, never a guess. A `policy drop` chain whose rules
+accept only `ct state new` is decided: the rest of every connection falls to the policy.
 IPv6 is off in both namespaces so that neighbour discovery cannot move `inet` counters, and no
 packet of one probe may fall into the next one's window: a failed probe aborts its socket (RST
 at once, no FIN retransmissions) and the server never retransmits a SYN-ACK.
@@ -146,6 +152,31 @@ def probe() -> bool:
     return sh("ip", "netns", "exec", CLIENT_NS, sys.executable, "-c", PROBE, check=False).returncode == 0
 
 
+NOISE = f"""
+import socket, struct, sys
+for proto, port in (a.split(":") for a in sys.argv[1:]):
+    if proto == "udp":
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(b"noise", ("{S}", int(port)))
+        u.close()
+        continue
+    s = socket.socket(); s.settimeout(0.3)
+    try:
+        s.connect(("{S}", int(port)))
+    except OSError:
+        pass
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+"""
+
+
+def noise(traffic: list[tuple[str, int]]) -> None:
+    """Another client's traffic in the same window (dropped or refused, never retried)."""
+    if traffic:
+        args = [f"{proto}:{port}" for proto, port in traffic]
+        sh("ip", "netns", "exec", CLIENT_NS, sys.executable, "-c", NOISE, *args, check=False)
+
+
 # ---- the corpus -------------------------------------------------------------------------------
 
 
@@ -156,6 +187,8 @@ class Case:
     client: list[tuple[str, str]] = field(default_factory=list)  # (tool, text) applied in order
     server: list[tuple[str, str]] = field(default_factory=list)
     unknown: str = ""  # why counters cannot decide this one (documented above)
+    #: other traffic the client sends during the probe's window: (protocol, port) to the server
+    noise: list[tuple[str, int]] = field(default_factory=list)
 
 
 def ipt(tables: dict[str, list[str]], policies: dict[str, str] | None = None, chains: tuple[str, ...] = ()) -> str:
@@ -444,11 +477,16 @@ def corpus() -> list[Case]:
         nft("inet", {"c": (hook("input"), ["counter ip saddr vmap { 10.0.0.1 : drop, 198.19.255.1 : accept }"])}),
         unknown="verdict map with a drop branch",
     )
+    # a policy drop chain that accepts only a connection's first packet: the rest falls to it
     nadd(
-        "nft-policy-drop-no-est",
+        "nft-policy-drop-new-only",
         "server",
         nft("inet", {"c": (hook("input", "drop"), [f"ct state new tcp dport {P} counter accept"])}),
-        unknown="policy drop, first packet accepted, no established rule",
+    )
+    nadd(
+        "nft-policy-drop-new-only",
+        "client",
+        nft("ip", {"c": (hook("output", "drop"), [f"ct state {{ new }} ip daddr {S} counter accept"])}),
     )
 
     # -- both at once: iptables on one end, nft on the other ------------------------------------
@@ -467,6 +505,54 @@ def corpus() -> list[Case]:
             },
         )
         cases.append(Case(f"{len(cases):03d}-mixed", "mixed", client=[("iptables", c)], server=[("nft", s)]))
+
+    # -- other traffic in the window: a DROP it hits is not the probe's blocker ------------------
+    def noisy(name: str, kind: str, where: str, tool: str, text: str, noise: list[tuple[str, int]]) -> None:
+        case = Case(f"{len(cases):03d}-noise-{name}", kind, noise=noise)
+        getattr(case, where).append((tool, text))
+        cases.append(case)
+
+    noisy(
+        "port",
+        "ipt",
+        "server",
+        "iptables",
+        ipt({"filter": ["-A INPUT -p tcp -m tcp --dport 9999 -j DROP"]}),
+        [("tcp", 9999)],
+    )
+    noisy("udp", "ipt", "server", "iptables", ipt({"filter": ["-A INPUT -p udp -j DROP"]}), [("udp", P)])
+    noisy(
+        "out",
+        "ipt",
+        "client",
+        "iptables",
+        ipt({"filter": ["-A OUTPUT -p tcp -m tcp --dport 9999 -j REJECT"]}),
+        [("tcp", 9999)],
+    )
+    noisy(
+        "nft",
+        "nft",
+        "server",
+        "nft",
+        nft("inet", {"c": (hook("input"), ["tcp dport 9999 counter drop"])}),
+        [("tcp", 9999)],
+    )
+    noisy(
+        "nft-udp",
+        "nft",
+        "client",
+        "nft",
+        nft("ip", {"c": (hook("output"), [f"udp dport {P} counter drop"])}),
+        [("udp", P)],
+    )
+    noisy(  # the probe's real blocker and another traffic's: only the first is named
+        "and-block",
+        "ipt",
+        "server",
+        "iptables",
+        ipt({"filter": ["-A INPUT -p tcp -m tcp --dport 9999 -j DROP", f"-A INPUT -p tcp -m tcp --dport {P} -j DROP"]}),
+        [("tcp", 9999)],
+    )
     return cases
 
 
@@ -505,15 +591,29 @@ def test_counters_agree_with_the_probe(pair: None) -> None:
             apply(CLIENT_NS, case.client)
             apply(SERVER_NS, case.server)
             before = {ns: snapshot(ns) for ns in (CLIENT_NS, SERVER_NS)}
+            noise(case.noise)
             connected = probe()
             after = {ns: snapshot(ns) for ns in (CLIENT_NS, SERVER_NS)}
-            results = {
-                ns: parse("fw_counters", f"== role {role}\n== before\n{before[ns]}\n== after\n{after[ns]}\n")
-                for ns, role in ((CLIENT_NS, "client"), (SERVER_NS, "server"))
-            }
+            results, blind = (
+                {
+                    ns: parse(
+                        "fw_counters",
+                        f"== role {role}\n{flow}== before\n{before[ns]}\n== after\n{after[ns]}\n",
+                    )
+                    for ns, role in ((CLIENT_NS, "client"), (SERVER_NS, "server"))
+                }
+                for flow in (f"== flow tcp {C} {S} {P}\n", "")
+            )
             got = combine(results[CLIENT_NS], results[SERVER_NS])
             outcomes[connected] += 1
             expected = "unknown" if case.unknown else ("passed" if connected else "blocked")
+            # without the probe's flow the verdict is the same, except that other traffic's
+            # DROP reads as the probe's: the noise really moved a blocker's counter
+            expected_blind = "blocked" if case.noise else expected
+            if combine(blind[CLIENT_NS], blind[SERVER_NS]) != expected_blind:
+                disagreements.append(f"{case.name} without the flow: expected {expected_blind}")
+            if case.noise and connected:
+                assert results[CLIENT_NS]["other_traffic"] + results[SERVER_NS]["other_traffic"], case.name
             if got != expected:
                 disagreements.append(
                     f"{case.name}: probe {'connected' if connected else 'failed'}, verdict {got}"
@@ -527,6 +627,7 @@ def test_counters_agree_with_the_probe(pair: None) -> None:
             if got == "blocked":  # the blocker is named: host, chain and rule
                 blockers = results[CLIENT_NS]["blockers"] + results[SERVER_NS]["blockers"]
                 assert all(b["chain"] and b["spec"] for b in blockers)
+                assert not case.noise or all("9999" not in b["spec"] for b in blockers), case.name
     finally:
         for ns in (CLIENT_NS, SERVER_NS):
             in_ns(ns, "nft flush ruleset", check=False)
@@ -535,7 +636,9 @@ def test_counters_agree_with_the_probe(pair: None) -> None:
         f"\nfw_counters differential: {len(CORPUS)} rulesets "
         f"({sum(c.kind == 'ipt' for c in CORPUS)} iptables, {sum(c.kind == 'nft' for c in CORPUS)} nft, "
         f"{sum(c.kind == 'mixed' for c in CORPUS)} mixed); probe connected {outcomes[True]}, failed {outcomes[False]}; "
-        f"agreement {agreed}/{decided}; documented unknown {documented}; {time.monotonic() - start:.1f} s"
+        f"agreement {agreed}/{decided} (with and without the probe's flow; "
+        f"{sum(bool(c.noise) for c in CORPUS)} with other traffic in the window); "
+        f"documented unknown {documented}; {time.monotonic() - start:.1f} s"
     )
     assert not disagreements, "\n\n".join(disagreements)
     assert outcomes[True] >= 20 and outcomes[False] >= 20  # both outcomes well represented
