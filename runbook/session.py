@@ -287,12 +287,15 @@ class Session:
         elif node.unresolved or node.inconclusive:
             # evidence that explains nothing, with checks that could not run: what was not seen
             # may be the explanation, so the walk says what to fix rather than "unexplained"
-            missing = [
-                {"need": g.check, "host": g.host, "reason": g.reason, "message": g.message, "fix": g.fix}
-                for g in self.walk.gaps
-            ]
             reason = (node.inconclusive or node.unresolved or "").strip()
-            self.log(Inconclusive(node=node_id, reason=reason, missing=missing))
+            self.log(Inconclusive(node=node_id, reason=reason, missing=self._not_seen()))
+
+    def _not_seen(self) -> list[dict[str, Any]]:
+        """Every gap of the walk, as an Inconclusive event's `missing`."""
+        return [
+            {"need": g.check, "host": g.host, "reason": g.reason, "message": g.message, "fix": g.fix}
+            for g in self.walk.gaps
+        ]
 
     @property
     def finished(self) -> bool:
@@ -490,7 +493,8 @@ class Session:
         if outcome.weighing is not None:
             self.log(Weighed(**outcome.weighing))
             if outcome.weighing["verdict"] == "tie":
-                self.log(Inconclusive(node=node_id, reason=outcome.reason, missing=[]))
+                # what could not be seen may be what would tell the causes apart
+                self.log(Inconclusive(node=node_id, reason=outcome.reason, missing=self._not_seen()))
                 return
         self._go(node_id, outcome.next, outcome.reason, outcome.cited)
 
