@@ -123,13 +123,22 @@ def build_session(
     return session
 
 
+def _playbook_ref(start: dict[str, Any]) -> str:
+    """The file the journal was started from while it still exists; else the playbook's id
+    (a journal or scenario recorded on another machine names a path that is not here)."""
+    path, ident = start.get("playbook_path"), start.get("playbook")
+    if isinstance(path, str) and path and (Path(path).is_file() or not ident):
+        return path
+    return str(ident)
+
+
 def config_from_journal(events: list[dict[str, Any]], journal: str) -> RunConfig:
     start = next((e for e in events if e["type"] == "session-start"), None)
     if start is None:
         raise ValueError(f"{journal}: no session-start event; nothing to resume")
     run = start.get("run") or {}
     return RunConfig(
-        playbook=start.get("playbook_path") or start["playbook"],
+        playbook=_playbook_ref(start),
         inventory=run.get("inventory"),
         scenario=start.get("scenario"),
         transport=run.get("transport", start.get("transport", "asyncssh")),

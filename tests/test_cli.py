@@ -194,3 +194,16 @@ def test_serve_hides_the_servers_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen["served"] and seen["title"] == "runbook"  # not the command line with its paths
     assert seen["public_url"] == "https://room.example/rb"
     assert seen["port"] == 8123
+
+
+def test_resume_finds_the_playbook_by_id_when_the_recorded_path_is_gone(tmp_path: Path) -> None:
+    """A journal (or a shipped scenario) recorded on another machine names a playbook path that
+    is not here: resuming falls back to the playbook's id; a path that exists still wins."""
+    from runbook.wiring import config_from_journal
+
+    here = tmp_path / "mine.yaml"
+    here.write_text("id: mine\n")
+    gone = {"type": "session-start", "playbook": "502-bad-gateway", "playbook_path": "/elsewhere/502.yaml"}
+    assert config_from_journal([gone], "j.jsonl").playbook == "502-bad-gateway"
+    assert config_from_journal([{**gone, "playbook_path": str(here)}], "j.jsonl").playbook == str(here)
+    assert config_from_journal([{**gone, "playbook": ""}], "j.jsonl").playbook == "/elsewhere/502.yaml"
